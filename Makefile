@@ -1,0 +1,77 @@
+# cloudlab: `make up` brings the local lab up, `make test` runs every test.
+# Everything runs from a clean clone: the venv, the Pulumi engine (built from Go modules when
+# it can't be downloaded), the Docker engine and the base image are installed on demand.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := venv
+STACK ?= dev
+# Pulumi state and the passphrase of its secrets stay on this machine, never in git.
+STATE_DIR ?= $(HOME)/.cloudlab/state
+BASE_IMAGE ?= cloudlab/base:bookworm
+
+export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
+export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
+export PULUMI_SKIP_UPDATE_CHECK := true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
+export PULUMI_HOME ?= $(HOME)/.cloudlab/pulumi-home
+
+TOOLCHAIN_BIN = $(shell scripts/toolchain.sh --bin-dir 2>/dev/null)
+PULUMI = PATH="$(TOOLCHAIN_BIN):$$PATH" pulumi
+
+.PHONY: help venv toolchain docker base-image state up down preview test test-unit lint bench
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+venv: $(VENV)/.installed ## create the virtualenv with the pinned packages
+
+toolchain: ## find or build the Pulumi CLI, language host and plugins (cached)
+	scripts/toolchain.sh >/dev/null
+
+docker: ## install and start the Docker engine if needed
+	scripts/docker-engine.sh
+
+base-image: docker ## build the local base image if missing
+	scripts/base-image.sh $(BASE_IMAGE)
+
+state: ## create the local state backend and its passphrase
+	@mkdir -p $(STATE_DIR)
+	@test -s $(PULUMI_CONFIG_PASSPHRASE_FILE) || \
+		(umask 077; head -c 32 /dev/urandom | base64 > $(PULUMI_CONFIG_PASSPHRASE_FILE))
+
+up: venv toolchain base-image state ## bring the local twin of the calculator lab up and check it
+	$(PULUMI) stack select $(STACK) --create --non-interactive
+	$(PULUMI) up --yes --non-interactive --stack $(STACK)
+	@url=$$($(PULUMI) stack output calculatorUrl --stack $(STACK)); \
+	echo "calculator: $$url"; \
+	reply=$$(curl -sS --max-time 10 -d '(5+6)*2' -X POST "$$url"); \
+	echo "POST (5+6)*2 -> $$reply"; \
+	test "$$(printf '%s' "$$reply" | tr -d '\r')" = "result = 22"
+
+down: venv toolchain state ## destroy the stack
+	$(PULUMI) destroy --yes --non-interactive --stack $(STACK)
+
+preview: venv toolchain state ## pulumi preview of STACK (default dev)
+	$(PULUMI) stack select $(STACK) --create --non-interactive
+	$(PULUMI) preview --non-interactive --stack $(STACK)
+
+test: venv toolchain base-image ## run every test (mocks, services, real engine, Docker)
+	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/pytest
+
+test-unit: venv ## only the tests that need neither the engine nor Docker
+	$(VENV)/bin/pytest -m "not engine and not docker"
+
+lint: venv ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: venv toolchain base-image ## run the benchmarks
+	$(VENV)/bin/python bench/bench_program.py

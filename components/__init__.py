@@ -1,0 +1,1 @@
+"""Reusable Pulumi components that model the labs of the course."""

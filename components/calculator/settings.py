@@ -1,0 +1,287 @@
+"""Settings of the calculator lab (LABS.md sections 1 and 2), parsed and validated.
+
+One typed value, :class:`CalculatorSettings`, describes the lab whatever the environment
+(OpenStack VMs or the local Docker twin). :func:`parse_calculator_settings` turns the raw
+``cloudlab:calculator`` config object into it, or raises :class:`ConfigError` naming the
+offending key and what would be valid. Nothing here touches Pulumi resources, so a stack
+validates everything before it registers the first one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.errors import ConfigError
+
+CONFIG_KEY = "cloudlab:calculator"
+TOPOLOGIES = ("secured", "flat")
+OPERATORS = ("sum", "sub", "mul", "div")
+MAX_REPLICAS = 250
+
+
+@dataclass(frozen=True)
+class ServicePorts:
+    """TCP port of each operand service (LABS.md section 1)."""
+
+    sum: int = 50001
+    sub: int = 50002
+    mul: int = 50003
+    div: int = 50004
+
+    def items(self) -> list[tuple[str, int]]:
+        """(operator, port) pairs in the canonical order sum, sub, mul, div."""
+        return [(name, getattr(self, name)) for name in OPERATORS]
+
+
+@dataclass(frozen=True)
+class CalculatorSettings:
+    """The calculator lab, validated. Defaults are the values the labs used."""
+
+    topology: str = "secured"
+    """``secured`` (stage B: front end + back end + router) or ``flat`` (stage A)."""
+    frontend_cidr: str = "192.168.210.0/24"
+    """Network 2, the gateway's network (also the single network of ``flat``)."""
+    backend_cidr: str = "192.168.18.0/24"
+    """Network 1, the operand services' network (``secured`` only)."""
+    router_frontend_ip: str = "192.168.210.1"
+    """Internal router's address on the front end: the next hop to the back end."""
+    router_backend_ip: str = "192.168.18.1"
+    """Internal router's address on the back end: the back end's default gateway."""
+    frontend_gateway_ip: str = "192.168.210.254"
+    """Address of the router to the external network on the front end."""
+    external_network: str = "public"
+    """Name of the external network that floating IPs come from."""
+    image: str = "ubuntu_20"
+    """Image of every VM (needs python3 and cloud-init)."""
+    flavor: str = "small2"
+    """Flavor of every VM."""
+    key_pair: str | None = None
+    """Nova key pair injected into the VMs, if any."""
+    public_port: int = 50005
+    """Port of the calculator, the only service reachable from outside."""
+    service_ports: ServicePorts = field(default_factory=ServicePorts)
+    """Ports of the four operand services."""
+    allowed_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    """Sources allowed to reach the calculator's public port."""
+    ssh_allowed_cidrs: tuple[str, ...] = ()
+    """Sources allowed to SSH into the VMs; empty keeps SSH closed."""
+    replicas: int = 1
+    """VMs per operand service; the calculator spreads its calls over them."""
+
+    @property
+    def secured(self) -> bool:
+        """Whether this is the two-network topology."""
+        return self.topology == "secured"
+
+
+_KEYS: dict[str, str] = {
+    "topology": "topology",
+    "frontendCidr": "frontend_cidr",
+    "backendCidr": "backend_cidr",
+    "routerFrontendIp": "router_frontend_ip",
+    "routerBackendIp": "router_backend_ip",
+    "frontendGatewayIp": "frontend_gateway_ip",
+    "externalNetwork": "external_network",
+    "image": "image",
+    "flavor": "flavor",
+    "keyPair": "key_pair",
+    "publicPort": "public_port",
+    "servicePorts": "service_ports",
+    "allowedCidrs": "allowed_cidrs",
+    "sshAllowedCidrs": "ssh_allowed_cidrs",
+    "replicas": "replicas",
+}
+
+
+def _key(name: str) -> str:
+    return f"{CONFIG_KEY}.{name}"
+
+
+def _string(raw: Mapping[str, Any], name: str, default: str | None, *, required: bool) -> Any:
+    value = raw.get(name, default)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(_key(name), f"expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _port(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        else:
+            raise ConfigError(key, f"expected a TCP port number, got {value!r}", "1-65535")
+    if not 1 <= value <= 65535:
+        raise ConfigError(key, f"port {value} is out of range", "1-65535")
+    return value
+
+
+def _network(value: Any, key: str) -> ipaddress.IPv4Network:
+    if not isinstance(value, str):
+        raise ConfigError(key, f"expected an IPv4 CIDR string, got {value!r}", "e.g. 10.0.0.0/24")
+    try:
+        net = ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        raise ConfigError(key, f"{value!r} is not an IPv4 CIDR", "e.g. 192.168.18.0/24") from None
+    if net.version != 4:
+        raise ConfigError(key, f"{value!r} is not IPv4", "an IPv4 CIDR such as 192.168.18.0/24")
+    if str(net) != value.strip():
+        raise ConfigError(key, f"{value!r} has host bits set", f"the network address {net}")
+    return net
+
+
+def _subnet(value: Any, key: str) -> ipaddress.IPv4Network:
+    net = _network(value, key)
+    if net.prefixlen > 29:
+        raise ConfigError(key, f"{net} is too small for the lab", "a prefix of /29 or larger")
+    return net
+
+
+def _cidr_list(raw: Mapping[str, Any], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = raw.get(name, list(default))
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        raise ConfigError(_key(name), f"expected a list of CIDRs, got {value!r}")
+    cidrs: list[str] = []
+    for i, item in enumerate(value):
+        cidr = str(_network(item, f"{_key(name)}[{i}]"))
+        if cidr in cidrs:
+            raise ConfigError(f"{_key(name)}[{i}]", f"{cidr} is listed twice", "each CIDR once")
+        cidrs.append(cidr)
+    return tuple(cidrs)
+
+
+def _host(value: Any, key: str, net: ipaddress.IPv4Network, net_key: str) -> ipaddress.IPv4Address:
+    if not isinstance(value, str):
+        raise ConfigError(key, f"expected an IPv4 address, got {value!r}")
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        raise ConfigError(key, f"{value!r} is not an IPv4 address") from None
+    hosts = f"an address of {net_key} ({net[1]} to {net[-2]})"
+    if address not in net or address in (net.network_address, net.broadcast_address):
+        raise ConfigError(key, f"{address} is not a host address of {net}", hosts)
+    return address
+
+
+def _service_ports(raw: Mapping[str, Any]) -> ServicePorts:
+    value = raw.get("servicePorts", {})
+    key = _key("servicePorts")
+    if not isinstance(value, Mapping):
+        raise ConfigError(key, f"expected an object, got {value!r}", "{sum, sub, mul, div}")
+    unknown = sorted(set(value) - set(OPERATORS))
+    if unknown:
+        raise ConfigError(f"{key}.{unknown[0]}", "unknown operand service", ", ".join(OPERATORS))
+    defaults = ServicePorts()
+    ports = {
+        name: _port(value.get(name, getattr(defaults, name)), f"{key}.{name}") for name in OPERATORS
+    }
+    return ServicePorts(**ports)
+
+
+def _replicas(raw: Mapping[str, Any]) -> int:
+    value = raw.get("replicas", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPLICAS:
+        raise ConfigError(
+            _key("replicas"),
+            f"expected a whole number of VMs, got {value!r}",
+            f"1-{MAX_REPLICAS}",
+        )
+    return value
+
+
+def parse_calculator_settings(raw: Mapping[str, Any] | None) -> CalculatorSettings:
+    """Validate the raw ``cloudlab:calculator`` object; missing keys take the labs' values.
+
+    Raises :class:`ConfigError` on the first problem found, naming the full key.
+    """
+    raw = {} if raw is None else raw
+    if not isinstance(raw, Mapping):
+        raise ConfigError(CONFIG_KEY, f"expected an object, got {raw!r}", ", ".join(_KEYS))
+    unknown = sorted(set(raw) - set(_KEYS))
+    if unknown:
+        raise ConfigError(_key(unknown[0]), "unknown setting", ", ".join(_KEYS))
+    d = CalculatorSettings()
+
+    topology = raw.get("topology", d.topology)
+    if topology not in TOPOLOGIES:
+        raise ConfigError(
+            _key("topology"), f"unknown topology {topology!r}", " or ".join(TOPOLOGIES)
+        )
+
+    frontend = _subnet(raw.get("frontendCidr", d.frontend_cidr), _key("frontendCidr"))
+    backend = _subnet(raw.get("backendCidr", d.backend_cidr), _key("backendCidr"))
+    if topology == "secured" and frontend.overlaps(backend):
+        raise ConfigError(
+            _key("backendCidr"),
+            f"{backend} overlaps frontendCidr {frontend}",
+            "two disjoint networks",
+        )
+    router_front = _host(
+        raw.get("routerFrontendIp", d.router_frontend_ip),
+        _key("routerFrontendIp"),
+        frontend,
+        "frontendCidr",
+    )
+    router_back = _host(
+        raw.get("routerBackendIp", d.router_backend_ip),
+        _key("routerBackendIp"),
+        backend,
+        "backendCidr",
+    )
+    # Default: the last host of the front end, so the lab's .1 stays the internal router's.
+    gateway = _host(
+        raw.get("frontendGatewayIp", str(frontend[-2])),
+        _key("frontendGatewayIp"),
+        frontend,
+        "frontendCidr",
+    )
+    if topology == "secured" and gateway == router_front:
+        raise ConfigError(
+            _key("frontendGatewayIp"),
+            f"{gateway} is already routerFrontendIp, the internal router's address",
+            "another host address of frontendCidr",
+        )
+
+    public_port = _port(raw.get("publicPort", d.public_port), _key("publicPort"))
+    service_ports = _service_ports(raw)
+    seen: dict[int, str] = {public_port: "publicPort"}
+    for name, port in service_ports.items():
+        if port in seen:
+            raise ConfigError(
+                _key(f"servicePorts.{name}"),
+                f"port {port} is already used by {seen[port]}",
+                "five distinct ports",
+            )
+        seen[port] = f"servicePorts.{name}"
+
+    allowed = _cidr_list(raw, "allowedCidrs", d.allowed_cidrs)
+    if not allowed:
+        raise ConfigError(
+            _key("allowedCidrs"),
+            "no source may reach the calculator",
+            "at least one CIDR, e.g. 0.0.0.0/0 for everyone or 203.0.113.0/24",
+        )
+
+    return CalculatorSettings(
+        topology=topology,
+        frontend_cidr=str(frontend),
+        backend_cidr=str(backend),
+        router_frontend_ip=str(router_front),
+        router_backend_ip=str(router_back),
+        frontend_gateway_ip=str(gateway),
+        external_network=_string(raw, "externalNetwork", d.external_network, required=True),
+        image=_string(raw, "image", d.image, required=True),
+        flavor=_string(raw, "flavor", d.flavor, required=True),
+        key_pair=_string(raw, "keyPair", None, required=False),
+        public_port=public_port,
+        service_ports=service_ports,
+        allowed_cidrs=allowed,
+        ssh_allowed_cidrs=_cidr_list(raw, "sshAllowedCidrs", d.ssh_allowed_cidrs),
+        replicas=_replicas(raw),
+    )

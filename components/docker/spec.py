@@ -1,0 +1,99 @@
+"""Pure helpers shared by the Docker providers: labels, input hashes and diff decisions.
+
+Nothing here talks to Docker, so it is unit-tested without an engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+STACK_LABEL = "cloudlab.stack"
+"""Label carried by every network, container and image cloudlab creates; its value is the stack."""
+
+MANAGED_LABEL = "cloudlab.managed-by"
+MANAGED_VALUE = "pulumi-dynamic"
+
+
+def stack_labels(stack: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The labels for one object: the caller's ones plus ``cloudlab.stack=<stack>``."""
+    if not stack:
+        raise ValueError(
+            "stack must be a non-empty string (it labels everything as cloudlab.stack)"
+        )
+    labels = {str(k): str(v) for k, v in (extra or {}).items()}
+    labels[STACK_LABEL] = stack
+    labels[MANAGED_LABEL] = MANAGED_VALUE
+    return labels
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON of a props value (sorted keys, no spaces)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def value_hash(value: Any) -> str:
+    """sha256 of a value's canonical JSON: compares inputs without storing them (e.g. env)."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def input_hashes(props: Mapping[str, Any], keys: Iterable[str]) -> dict[str, str]:
+    """One hash per input key; providers keep these in their outputs to diff later."""
+    return {key: value_hash(props.get(key)) for key in keys}
+
+
+def changed_keys(old_hashes: Mapping[str, str], new_hashes: Mapping[str, str]) -> list[str]:
+    """Keys whose hash differs (a key missing on one side counts as changed), sorted."""
+    keys = set(old_hashes) | set(new_hashes)
+    return sorted(k for k in keys if old_hashes.get(k) != new_hashes.get(k))
+
+
+@dataclasses.dataclass(frozen=True)
+class DiffDecision:
+    """What a provider's ``diff`` answers: any change, which keys force a replacement."""
+
+    changes: bool
+    replaces: list[str]
+    delete_before_replace: bool
+
+
+def decide(
+    old_hashes: Mapping[str, str],
+    new_hashes: Mapping[str, str],
+    replace_keys: Iterable[str],
+    *,
+    delete_before_replace: bool,
+    drift: bool = False,
+) -> DiffDecision:
+    """Decide a diff from hashes.
+
+    ``replace_keys`` are the inputs whose change needs a new object (for a container: all of its
+    spec); other changed keys are updates. ``drift`` marks a change seen by ``read`` (e.g. a stopped
+    container) that ``update`` repairs.
+    """
+    changed = changed_keys(old_hashes, new_hashes)
+    replace_set = set(replace_keys)
+    replaces = [k for k in changed if k in replace_set]
+    return DiffDecision(
+        changes=bool(changed) or drift,
+        replaces=replaces,
+        delete_before_replace=bool(replaces) and delete_before_replace,
+    )
+
+
+def to_props(value: Any) -> Any:
+    """Turn (nested) args dataclasses into plain dicts and lists for Pulumi.
+
+    Unlike ``dataclasses.asdict`` it never deep-copies, so Pulumi ``Output`` values pass through.
+    ``None`` fields are kept so every input key is present.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_props(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {k: to_props(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_props(v) for v in value]
+    return value

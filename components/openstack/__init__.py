@@ -1,0 +1,1 @@
+"""OpenStack building blocks of the labs, one concern per module."""

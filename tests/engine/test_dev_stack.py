@@ -1,0 +1,144 @@
+"""The default stack (``dev``: the Docker twin) on the real engine and the real Docker.
+
+preview, up, every LABS.md transcript through 127.0.0.1:50005, a second up with no change,
+the operand ports unpublished, destroy leaving nothing behind. Needs `make toolchain` and a
+running Docker engine: without them these tests fail.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+
+import docker
+import pytest
+from pulumi_project import PulumiProject, make_project
+
+from components.docker.cleanup import cleanup
+
+pytestmark = [pytest.mark.engine, pytest.mark.docker]
+
+STACK = "enginetest"
+URL = "http://127.0.0.1:50005"
+TRANSCRIPTS = {  # LABS.md section 1, through the calculator
+    "5+6": "result = 11\r\n",
+    "5-6": "result = -1\r\n",
+    "5*6": "result = 30\r\n",
+    "5/6": "result = 0.8333333333333334\r\n",
+    "(5+6)*2": "result = 22\r\n",
+}
+OPERAND_TRANSCRIPTS = {
+    "sum": "11\r\n",
+    "sub": "-1\r\n",
+    "mul": "30\r\n",
+    "div": "0.8333333333333334\r\n",
+}
+
+
+def post(url: str, body: str) -> str:
+    request = urllib.request.Request(url, data=body.encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read().decode()
+
+
+def engine() -> docker.DockerClient:
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as error:
+        pytest.fail(f"Docker engine unreachable ({error}): run scripts/docker-engine.sh")
+    return client
+
+
+def owned(client: docker.DockerClient) -> tuple[list, list]:
+    label = {"label": f"cloudlab.stack={STACK}"}
+    return client.containers.list(all=True, filters=label), client.networks.list(filters=label)
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulumiProject]:
+    client = engine()
+    cleanup(STACK)  # leftovers of an interrupted earlier run
+    clash = [
+        n.name
+        for n in client.networks.list()
+        if any(
+            c.get("Subnet") in ("192.168.210.0/24", "192.168.18.0/24")
+            for c in (n.attrs.get("IPAM") or {}).get("Config") or []
+        )
+    ]
+    if clash:
+        pytest.fail(f"networks {clash} already use the lab's subnets: `make down` first")
+    project = make_project(tmp_path_factory.mktemp("dev"))
+    project.stack(STACK, config_from="dev")
+    try:
+        yield project
+    finally:
+        project.run("destroy", "--yes", "--stack", STACK, check=False)
+        cleanup(STACK)
+
+
+@pytest.fixture(scope="module")
+def up(twin: PulumiProject) -> PulumiProject:
+    twin.run("preview", "--stack", STACK)
+    twin.run("up", "--yes", "--stack", STACK)
+    return twin
+
+
+def test_up_exports_the_calculator_url(up: PulumiProject) -> None:
+    assert up.output("calculatorUrl", STACK) == URL
+    assert up.output("floatingIp", STACK) == "127.0.0.1"
+    ips = json.loads(up.run("stack", "output", "privateIps", "--json", "--stack", STACK).stdout)
+    assert ips["calculator"].startswith("192.168.210.")
+    assert {ips[op].rsplit(".", 1)[0] for op in OPERAND_TRANSCRIPTS} == {"192.168.18"}
+
+
+@pytest.mark.parametrize(("expression", "reply"), TRANSCRIPTS.items())
+def test_labs_transcripts_through_the_floating_ip(
+    up: PulumiProject, expression: str, reply: str
+) -> None:
+    assert post(URL, expression) == reply
+
+
+def test_operand_services_answer_inside_the_back_end(up: PulumiProject) -> None:
+    """The operands' own transcripts, asked from the calculator container (the lab's
+    gateway): traffic stays between the project's containers."""
+    ips = json.loads(up.run("stack", "output", "privateIps", "--json", "--stack", STACK).stdout)
+    ports = {"sum": 50001, "sub": 50002, "mul": 50003, "div": 50004}
+    for op, reply in OPERAND_TRANSCRIPTS.items():
+        code = (
+            f"import urllib.request as u; print(u.urlopen(u.Request("
+            f"'http://{ips[op]}:{ports[op]}/', data=b'5 6'), timeout=5).read().decode(), "
+            f"end='')"
+        )
+        out = subprocess.run(
+            ["docker", "exec", f"calc-{STACK}-calculator", "python3", "-c", code],
+            capture_output=True,
+            timeout=30,
+            check=True,
+        ).stdout.decode()
+        assert out == reply, op
+
+
+def test_only_the_calculator_is_published(up: PulumiProject) -> None:
+    containers, networks = owned(engine())
+    published = {c.name: c.attrs["HostConfig"].get("PortBindings") or {} for c in containers}
+    assert published.pop(f"calc-{STACK}-calculator") == {
+        "50005/tcp": [{"HostIp": "127.0.0.1", "HostPort": "50005"}]
+    }
+    assert set(published) == {f"calc-{STACK}-{n}" for n in ("router", *OPERAND_TRANSCRIPTS)}
+    assert all(bindings == {} for bindings in published.values())
+    assert sorted(n.name for n in networks) == [f"calc-{STACK}-backend", f"calc-{STACK}-frontend"]
+
+
+def test_second_up_changes_nothing(up: PulumiProject) -> None:
+    res = up.run("up", "--yes", "--expect-no-changes", "--stack", STACK)
+    assert "unchanged" in res.stdout
+
+
+def test_destroy_leaves_nothing_behind(up: PulumiProject) -> None:
+    up.run("destroy", "--yes", "--stack", STACK)
+    containers, networks = owned(engine())
+    assert (containers, networks) == ([], [])
