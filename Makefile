@@ -22,7 +22,8 @@ export PULUMI_HOME ?= $(HOME)/.cloudlab/pulumi-home
 TOOLCHAIN_BIN = $(shell scripts/toolchain.sh --bin-dir 2>/dev/null)
 PULUMI = PATH="$(TOOLCHAIN_BIN):$$PATH" pulumi
 
-.PHONY: help venv toolchain docker base-image state up down preview test test-unit lint bench
+.PHONY: help venv toolchain docker base-image state up down preview test test-unit lint bench \
+	bench-program bench-twin edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
@@ -73,5 +74,28 @@ lint: venv ## ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: venv toolchain base-image ## run the benchmarks
+bench: bench-program bench-twin ## run every benchmark
+
+bench-program: venv ## program evaluation under mocks, 4 vs 100 operand VMs, graph depth
 	$(VENV)/bin/python bench/bench_program.py
+
+bench-twin: venv toolchain base-image ## pulumi up vs docker-compose up of the twin
+	@command -v docker-compose >/dev/null || apt-get install -y -q docker-compose
+	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python bench/bench_twin.py
+
+PROXMOX_CONFIG ?= Pulumi.proxmox.yaml
+autonomic-plan: venv ## print what the Proxmox autonomic manager would do (needs PROXMOX_VE_*)
+	$(VENV)/bin/python -m autonomic --config $(PROXMOX_CONFIG) plan
+
+autonomic-run: venv ## run the autonomic manager's loop against PROXMOX_VE_ENDPOINT
+	$(VENV)/bin/python -m autonomic --config $(PROXMOX_CONFIG) run
+
+autonomic-cleanup: venv ## stop and delete every container of the group
+	$(VENV)/bin/python -m autonomic --config $(PROXMOX_CONFIG) cleanup
+
+EDGE_STACK ?= kubernetes
+edge-dry-run: venv toolchain state ## measure workers' latency, print where the app would move
+	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m edge migrate --dry-run --stack $(EDGE_STACK)
+
+edge-migrate: venv toolchain state ## move the FastAPI app to the closest worker (pulumi up)
+	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m edge migrate --stack $(EDGE_STACK)

@@ -15,6 +15,9 @@ from components.errors import ConfigError
 ENVIRONMENTS: dict[str, str] = {
     "local": "stacks.local",
     "openstack": "stacks.openstack",
+    "kubernetes": "stacks.kubernetes",
+    "k8s-workload": "stacks.kubernetes_workload",
+    "proxmox": "stacks.proxmox",
 }
 """Environment name -> module whose ``run(config)`` builds the stack."""
 

@@ -1,0 +1,381 @@
+"""Execute: two executors behind one interface.
+
+:class:`ApiExecutor` acts through the Proxmox API and waits for each task; every request and
+every task is retried on transient failures with exponential backoff, and what still fails is
+logged and raised. :class:`DeclarativeExecutor` turns the same actions into a new placement
+in the Proxmox stack's config and runs ``pulumi up`` through the Automation API.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import requests
+from proxmoxer import ResourceException
+
+from autonomic.log import DecisionLog
+from autonomic.model import Action, Decision, actions_of
+from autonomic.settings import AutonomicSettings
+from components.proxmox.settings import ProxmoxSettings, slot_key
+
+T = TypeVar("T")
+
+
+class Executor(Protocol):
+    """Carries out a plan, in order, or raises :class:`ExecutionError`."""
+
+    def execute(self, decisions: Sequence[Decision]) -> None:
+        """Perform every action of ``decisions``."""
+
+
+class ExecutionError(RuntimeError):
+    """An action failed for good (after its retries); the rest of the plan was not run."""
+
+    def __init__(self, action: Action | None, message: str) -> None:
+        self.action = action
+        super().__init__(f"{action}: {message}" if action else message)
+
+
+class TaskFailedError(RuntimeError):
+    """A Proxmox task ended with an exit status other than ``OK``."""
+
+    def __init__(self, upid: str, exitstatus: str) -> None:
+        self.upid = upid
+        self.exitstatus = exitstatus
+        super().__init__(f"task {upid} failed: {exitstatus}")
+
+
+class TaskTimeoutError(RuntimeError):
+    """A Proxmox task was still running at its deadline."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries with exponential backoff."""
+
+    attempts: int = 3
+    backoff: float = 2.0
+    factor: float = 2.0
+    max_backoff: float = 60.0
+
+    def delays(self) -> list[float]:
+        """Pauses between the attempts (one fewer than the attempts)."""
+        return [
+            min(self.backoff * self.factor**i, self.max_backoff) for i in range(self.attempts - 1)
+        ]
+
+
+def transient(error: BaseException) -> bool:
+    """Errors worth another try: server-side API errors, network errors, failed tasks.
+
+    Client errors (4xx: bad request, auth, not found) and task timeouts are not: repeating
+    them would fail the same way, or run the operation twice.
+    """
+    if isinstance(error, ResourceException):
+        return error.status_code >= 500
+    return isinstance(error, requests.ConnectionError | requests.Timeout | TaskFailedError)
+
+
+def retry(
+    fn: Callable[[], T],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    retriable: Callable[[BaseException], bool] = transient,
+    on_retry: Callable[[int, BaseException, float], None] | None = None,
+) -> T:
+    """Call ``fn`` until it succeeds, at most ``policy.attempts`` times; re-raise the last
+    error, or at once an error that is not ``retriable``."""
+    delays = policy.delays()
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return fn()
+        except Exception as error:
+            if attempt == policy.attempts or not retriable(error):
+                raise
+            delay = delays[attempt - 1]
+            if on_retry is not None:
+                on_retry(attempt, error, delay)
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def wait_task(
+    api: Any,
+    node: str,
+    upid: str,
+    *,
+    timeout: float,
+    poll_interval: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
+    """Poll ``/nodes/{node}/tasks/{upid}/status`` every ``poll_interval`` until the task stops.
+
+    Returns the final status, raises :class:`TaskFailedError` if its exit status is not ``OK`` and
+    :class:`TaskTimeoutError` if it still runs after ``timeout`` seconds.
+    """
+    deadline = clock() + timeout
+    while True:
+        status = api.nodes(node).tasks(upid).status.get()
+        if status.get("status") == "stopped":
+            if status.get("exitstatus") != "OK":
+                raise TaskFailedError(upid, str(status.get("exitstatus")))
+            return status
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise TaskTimeoutError(f"task {upid} still running after {timeout:g}s")
+        sleep(min(poll_interval, remaining))
+
+
+class ApiExecutor:
+    """Acts through the Proxmox API (proxmoxer), one task at a time, waiting for each."""
+
+    def __init__(
+        self,
+        api: Any,
+        settings: ProxmoxSettings,
+        timing: AutonomicSettings,
+        log: DecisionLog,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.api = api
+        self.settings = settings
+        self.timing = timing
+        self.log = log
+        self.sleep = sleep
+        self.clock = clock
+        self.policy = RetryPolicy(attempts=timing.attempts, backoff=timing.backoff)
+
+    def execute(self, decisions: Sequence[Decision]) -> None:
+        """Run each action; log each outcome; stop at the first failure and raise it."""
+        for action in actions_of(decisions):
+            started = self.clock()
+            try:
+                upid = retry(
+                    lambda action=action: self._run(action),
+                    self.policy,
+                    sleep=self.sleep,
+                    on_retry=lambda n, e, d, action=action: self.log.event(
+                        "retry", **_fields(action), attempt=n, error=str(e), delay=d
+                    ),
+                )
+            except Exception as error:
+                self.log.event("failed", **_fields(action), error=str(error))
+                raise ExecutionError(action, str(error)) from error
+            elapsed = round(self.clock() - started, 3)
+            self.log.event("executed", **_fields(action), upid=upid, seconds=elapsed)
+
+    def _run(self, action: Action) -> str:
+        """Submit one action and wait for its task; returns the task's UPID."""
+        upid = self._submit(action)
+        wait_task(
+            self.api,
+            action.node,
+            upid,
+            timeout=self.timing.task_timeout,
+            poll_interval=self.timing.poll_interval,
+            sleep=self.sleep,
+            clock=self.clock,
+        )
+        return upid
+
+    def _submit(self, action: Action) -> str:
+        node = self.api.nodes(action.node)
+        ct = node.lxc(action.vmid)
+        if action.kind == "create":
+            return node.lxc.post(**self._create_params(action.vmid))
+        if action.kind == "start":
+            return ct.status.start.post()
+        if action.kind == "stop":
+            return ct.status.stop.post()
+        if action.kind == "migrate":
+            return ct.migrate.post(target=action.target)
+        if action.kind == "delete":
+            return ct.delete(purge=1)
+        raise ValueError(f"unknown action {action.kind!r}")
+
+    def _create_params(self, vmid: int) -> dict[str, Any]:
+        s = self.settings
+        number = s.number_of(vmid)
+        if number is None:
+            raise ValueError(f"{vmid} is not one of group {s.group}'s ids")
+        params: dict[str, Any] = {
+            "vmid": vmid,
+            "hostname": s.hostname(number),
+            "ostemplate": s.template,
+            "ostype": s.os_type,
+            "memory": s.memory,
+            "swap": s.swap,
+            "cores": s.cores,
+            "rootfs": f"{s.storage}:{s.disk}",
+            "net0": f"name=eth0,bridge={s.bridge},ip=dhcp",
+            "unprivileged": int(s.unprivileged),
+            "tags": f"cloudlab;{s.group}",
+        }
+        if s.ssh_public_keys:
+            params["ssh-public-keys"] = "\n".join(s.ssh_public_keys)
+        return params
+
+
+def _fields(action: Action) -> dict[str, Any]:
+    return {
+        "action": action.kind,
+        "vmid": action.vmid,
+        "node": action.node,
+        "target": action.target,
+    }
+
+
+# --- declarative -------------------------------------------------------------------------
+
+PLACEMENT_KEY = "cloudlab:proxmox"
+
+
+def _entry(node: str, started: bool) -> str | dict[str, Any]:
+    return node if started else {"node": node, "started": False}
+
+
+def _read_entry(value: Any) -> tuple[str, bool]:
+    if isinstance(value, Mapping):
+        started = value.get("started", True)
+        return str(value["node"]), started not in (False, "false")
+    return str(value), True
+
+
+def apply_actions(
+    placement: Mapping[str, Any], actions: Sequence[Action], settings: ProxmoxSettings
+) -> dict[str, Any]:
+    """The placement after ``actions``: create adds a slot, start/stop flip ``started``,
+    migrate changes the node, delete removes the slot. Pure: ``placement`` is not changed."""
+    state = {slot: _read_entry(v) for slot, v in placement.items()}
+    for action in actions:
+        number = settings.number_of(action.vmid)
+        if number is None:
+            raise ValueError(f"{action.vmid} is not one of group {settings.group}'s ids")
+        slot = slot_key(number)
+        if action.kind == "create":
+            state[slot] = (action.node, True)
+        elif slot not in state:
+            raise ValueError(f"{action}: {slot} is not in the placement")
+        elif action.kind in ("start", "stop"):
+            state[slot] = (state[slot][0], action.kind == "start")
+        elif action.kind == "migrate":
+            state[slot] = (str(action.target), state[slot][1])
+        elif action.kind == "delete":
+            del state[slot]
+    return {slot: _entry(*state[slot]) for slot in sorted(state)}
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """One ``pulumi config`` operation on a path under ``cloudlab:proxmox``."""
+
+    path: str
+    value: str | None
+    """``None`` removes the path."""
+
+
+def placement_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[ConfigChange]:
+    """The ``--path`` config operations turning placement ``old`` into ``new``.
+
+    A changed slot is removed and written again, so a plain node name can become an object
+    with ``started: false`` and back.
+    """
+    base = f"{PLACEMENT_KEY}.placement"
+    changes: list[ConfigChange] = []
+    for slot in sorted(set(old) | set(new)):
+        if old.get(slot) == new.get(slot):
+            continue
+        if slot in old:
+            changes.append(ConfigChange(f"{base}.{slot}", None))
+        if slot in new:
+            node, started = _read_entry(new[slot])
+            if started:
+                changes.append(ConfigChange(f"{base}.{slot}", node))
+            else:
+                changes.append(ConfigChange(f"{base}.{slot}.node", node))
+                changes.append(ConfigChange(f"{base}.{slot}.started", "false"))
+    return changes
+
+
+class StackLike(Protocol):
+    """What the declarative executor needs of :class:`pulumi.automation.Stack`."""
+
+    def get_config(self, key: str, *, path: bool = False) -> Any: ...
+
+    def set_config(self, key: str, value: Any, *, path: bool = False) -> None: ...
+
+    def remove_config(self, key: str, *, path: bool = False) -> None: ...
+
+    def up(self, **kwargs: Any) -> Any: ...
+
+
+def automation_stack(stack_name: str, work_dir: str | Path) -> StackLike:
+    """Select the Proxmox stack of the project in ``work_dir`` (needs the Pulumi CLI)."""
+    from pulumi import automation
+
+    return automation.select_stack(stack_name=stack_name, work_dir=str(work_dir))
+
+
+class DeclarativeExecutor:
+    """Writes the plan into the stack's placement, then ``pulumi up`` converges the cluster.
+
+    A stop/migrate/start triple becomes one change of node; the provider replaces the
+    container on its new node (deleting it first, as its id is fixed).
+    """
+
+    def __init__(
+        self,
+        stack: StackLike,
+        settings: ProxmoxSettings,
+        log: DecisionLog,
+        *,
+        on_output: Callable[[str], None] | None = None,
+    ) -> None:
+        self.stack = stack
+        self.settings = settings
+        self.log = log
+        self.on_output = on_output
+
+    def execute(self, decisions: Sequence[Decision]) -> None:
+        """Change the placement for every action of the plan, then one ``pulumi up``."""
+        from pulumi.automation import ConfigValue
+
+        actions = actions_of(decisions)
+        if not actions:
+            return
+        current = json.loads(self.stack.get_config(PLACEMENT_KEY).value)
+        old = dict(current.get("placement") or {})
+        try:
+            new = apply_actions(old, actions, self.settings)
+        except ValueError as error:
+            self.log.event("failed", executor="pulumi", error=str(error))
+            raise ExecutionError(None, str(error)) from error
+        changes = placement_changes(old, new)
+        for change in changes:
+            if change.value is None:
+                self.stack.remove_config(change.path, path=True)
+            else:
+                self.stack.set_config(change.path, ConfigValue(change.value), path=True)
+            self.log.event("config", path=change.path, value=change.value)
+        try:
+            result = self.stack.up(on_output=self.on_output, color="never")
+        except Exception as error:
+            self.log.event("failed", executor="pulumi", error=str(error))
+            raise ExecutionError(None, f"pulumi up failed: {error}") from error
+        summary = getattr(result, "summary", None)
+        self.log.event(
+            "executed",
+            executor="pulumi",
+            actions=[str(a) for a in actions],
+            result=getattr(summary, "result", None),
+            changes=getattr(summary, "resource_changes", None),
+        )

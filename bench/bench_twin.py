@@ -1,0 +1,215 @@
+"""Time from nothing to a calculator that answers: ``pulumi up`` of the Docker twin versus
+``docker-compose up`` of the same containers from the same image, measured in one run.
+
+Also the time of a ``pulumi up`` that has nothing to change. Run: ``make bench-twin``.
+Needs the toolchain (``make toolchain``), the Docker engine, the base image and
+``docker-compose`` (Debian's package; ``make bench-twin`` installs it).
+
+The compose file is generated from the twin's own plan (addresses, networks, routing
+prelude), so both sides start exactly the same containers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "engine")]
+
+import yaml  # noqa: E402
+from pulumi_project import make_project  # noqa: E402
+
+from components.calculator.settings import parse_calculator_settings  # noqa: E402
+from components.docker.calculator_twin import SERVICES_DIR, plan_addresses  # noqa: E402
+from components.docker.cleanup import cleanup  # noqa: E402
+from components.docker.container import INIT_SCRIPT, routing_env  # noqa: E402
+
+STACK = "benchtwin"
+IMAGE = "cloudlab/calculator:bench"
+EXPRESSION, ANSWER = b"(5+6)*2", "result = 22\r\n"
+
+
+def wait_for_answer(url: str, deadline_s: float = 120) -> float:
+    """Seconds until ``url`` answers the lab's transcript (polled every 50 ms)."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < deadline_s:
+        try:
+            request = urllib.request.Request(url, data=EXPRESSION, method="POST")
+            with urllib.request.urlopen(request, timeout=2) as response:
+                if response.read().decode() == ANSWER:
+                    return time.perf_counter() - start
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer within {deadline_s} s")
+
+
+def compose_file(config: dict) -> dict:
+    """A docker-compose (v2.4 format) twin of the secured twin, from the same plan."""
+    s = parse_calculator_settings(config)
+    plan = plan_addresses(s)
+    # Compose interpolates ${...}: the prelude's own variables are escaped as $${...}.
+    prelude = ["/bin/sh", "-c", INIT_SCRIPT.replace("$", "$$"), "cloudlab-init"]
+    ports = dict(s.service_ports.items())
+    services: dict[str, dict] = {
+        "router": {
+            "image": IMAGE,
+            "user": "0",
+            "entrypoint": prelude,
+            "command": ["sleep", "infinity"],
+            "cap_add": ["NET_ADMIN"],
+            "sysctls": {"net.ipv4.ip_forward": "1"},
+            "environment": {
+                **routing_env(
+                    {
+                        "forward": [{"source": s.frontend_cidr, "destination": s.backend_cidr}],
+                        "masquerade": [s.backend_cidr],
+                    }
+                ),
+                "CLOUDLAB_RUN_AS": "65534:65534",
+            },
+            "networks": {
+                "front": {"ipv4_address": s.router_frontend_ip},
+                "back": {"ipv4_address": s.router_backend_ip},
+            },
+        }
+    }
+    for (op, port), ip in zip(ports.items(), plan.operands, strict=False):
+        services[op] = {
+            "image": IMAGE,
+            "command": [op, "--port", str(port)],
+            "networks": {"back": {"ipv4_address": ip}},
+        }
+    urls = [
+        a
+        for op, ip in zip(ports, plan.operands, strict=False)
+        for a in (f"--{op}", f"http://{ip}:{ports[op]}")
+    ]
+    services["calculator"] = {
+        "image": IMAGE,
+        "user": "0",
+        "entrypoint": prelude,
+        "command": ["python3", "-m", "services", "calculator", "--port", str(s.public_port), *urls],
+        "cap_add": ["NET_ADMIN"],
+        "environment": {
+            **routing_env(
+                {"routes": [{"destination": s.backend_cidr, "via": s.router_frontend_ip}]}
+            ),
+            "CLOUDLAB_RUN_AS": "65534:65534",
+        },
+        "ports": [f"127.0.0.1:{s.public_port}:{s.public_port}"],
+        "networks": {"front": {"ipv4_address": plan.calculator}},
+        "depends_on": ["router"],
+    }
+    return {
+        "version": "2.4",
+        "services": services,
+        "networks": {
+            "front": {
+                "ipam": {"config": [{"subnet": s.frontend_cidr, "gateway": s.frontend_gateway_ip}]}
+            },
+            "back": {
+                "internal": True,
+                "ipam": {"config": [{"subnet": s.backend_cidr, "gateway": plan.backend_gateway}]},
+            },
+        },
+    }
+
+
+def sh(*args: str, cwd: Path | None = None) -> None:
+    subprocess.run(args, cwd=cwd, check=True, capture_output=True, text=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if shutil.which("docker-compose") is None:
+        sys.exit("docker-compose is missing: `apt-get install docker-compose` (make bench-twin)")
+    dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    calculator_config = dev["cloudlab:calculator"]
+    url = f"http://127.0.0.1:{calculator_config.get('publicPort', 50005)}"
+    base = dev["cloudlab:docker"]["baseImage"]
+    # One image for both sides, built before the clock starts (pulumi reuses Docker's cache).
+    sh("docker", "build", "-q", "-t", IMAGE, "--build-arg", f"BASE_IMAGE={base}", str(SERVICES_DIR))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        project = make_project(Path(tmp))
+        project.stack(STACK, config_from="dev")
+        compose_dir = Path(tmp) / "compose"
+        compose_dir.mkdir()
+        (compose_dir / "docker-compose.yml").write_text(
+            yaml.safe_dump(compose_file(calculator_config), sort_keys=False)
+        )
+        pulumi_s, compose_s, noop_s = [], [], []
+        try:
+            for _ in range(args.rounds):
+                start = time.perf_counter()
+                proc = subprocess.Popen(
+                    [
+                        "pulumi",
+                        "up",
+                        "--yes",
+                        "--non-interactive",
+                        "--skip-preview",
+                        "--stack",
+                        STACK,
+                    ],
+                    cwd=project.workdir,
+                    env=project.env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                wait_for_answer(url)
+                pulumi_s.append(time.perf_counter() - start)
+                _, err = proc.communicate(timeout=300)
+                if proc.returncode != 0:
+                    sys.exit(f"pulumi up failed: {err[-2000:]}")
+                start = time.perf_counter()
+                project.run(
+                    "up", "--yes", "--skip-preview", "--expect-no-changes", "--stack", STACK
+                )
+                noop_s.append(time.perf_counter() - start)
+                project.run("destroy", "--yes", "--skip-preview", "--stack", STACK)
+
+                start = time.perf_counter()
+                sh("docker-compose", "-p", STACK, "up", "-d", cwd=compose_dir)
+                wait_for_answer(url)
+                compose_s.append(time.perf_counter() - start)
+                sh("docker-compose", "-p", STACK, "down", "-v", cwd=compose_dir)
+        finally:
+            subprocess.run(
+                ["docker-compose", "-p", STACK, "down", "-v"],
+                cwd=compose_dir,
+                capture_output=True,
+                check=False,
+            )
+            project.run("destroy", "--yes", "--stack", STACK, check=False)
+            cleanup(STACK)
+
+    def show(name: str, values: list[float]) -> None:
+        print(
+            f"{name:<34} median {statistics.median(values):6.2f} s   "
+            f"min {min(values):6.2f} s   (n={len(values)})"
+        )
+
+    show("pulumi up -> calculator answers", pulumi_s)
+    show("docker-compose up -> answers", compose_s)
+    show("pulumi up with no change", noop_s)
+    print(
+        f"ratio pulumi/compose (empty -> answering): "
+        f"{statistics.median(pulumi_s) / statistics.median(compose_s):.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""The group's LXC fleet on the course's Proxmox cluster (LABS.md section 6).
+
+The provider reads the endpoint and credentials from ``PROXMOX_VE_ENDPOINT`` and
+``PROXMOX_VE_API_TOKEN`` (or ``PROXMOX_VE_USERNAME``/``PROXMOX_VE_PASSWORD``), never from
+the stack file.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.proxmox.fleet import ContainerFleet, ContainerFleetArgs
+from components.proxmox.settings import parse_proxmox_settings
+
+
+def run(config: pulumi.Config) -> None:
+    """Validate ``cloudlab:proxmox``, build the fleet, export each container's id and node."""
+    settings = parse_proxmox_settings(config.get_object("proxmox"))
+    fleet = ContainerFleet(f"ct-{settings.group}", ContainerFleetArgs(settings))
+    pulumi.export("vmIds", fleet.vm_ids)
+    pulumi.export("nodes", fleet.nodes)
