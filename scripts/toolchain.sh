@@ -50,7 +50,8 @@ use_bin() {
 	exit 0
 }
 
-built_dir() { printf '%s/pulumi-v%s-%s/bin' "$CACHE" "$PULUMI_VERSION" "$(sources_hash)"; }
+HASH=$(sources_hash)
+built_dir() { printf '%s/pulumi-v%s-%s/bin' "$CACHE" "$PULUMI_VERSION" "$HASH"; }
 
 if [ "${1:-}" = "--bin-dir" ] || [ "${1:-}" = "--print-bin-dir" ]; then
 	for d in "$(built_dir)" "$CACHE/current"; do
@@ -79,7 +80,7 @@ fi
 # (b) Built (or installed) earlier.
 bin=$(built_dir)
 if complete_bin "$bin"; then
-	log "cached toolchain for toolchain/ sources $(sources_hash)"
+	log "cached toolchain for toolchain/ sources $HASH"
 	use_bin "$bin"
 fi
 official="$CACHE/pulumi-v$PULUMI_VERSION-official/bin"
@@ -116,7 +117,7 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin"
 log "building into $bin ($(go version | cut -d' ' -f3), $(nproc 2>/dev/null || echo '?') cores)"
 
-log "[1/3] Pulumi CLI v$PULUMI_VERSION (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi); a cold build takes ~15-30 min on 2 cores"
+log "[1/3] Pulumi CLI v$PULUMI_VERSION (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi); cold: ~13 min on 2 cores, mostly downloads + compile"
 t0=$(date +%s)
 go -C "$ROOT/toolchain/pulumi" build -o "$stage/bin/pulumi" -ldflags "$ldflags" \
 	github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
@@ -138,7 +139,7 @@ complete_bin "$stage/bin" || die "build finished but $stage/bin is incomplete"
 v=$(pulumi_version "$stage/bin")
 [ "$v" = "v$PULUMI_VERSION" ] || die "built pulumi reports '$v', expected v$PULUMI_VERSION"
 printf 'pulumi %s\nsources %s\ncli_seconds %s\nlanguage_host_seconds %s\nbuilt %s\n' "$v" \
-	"$(sources_hash)" "$((t1 - t0))" "$((t2 - t1))" "$(date -u +%FT%TZ)" >"$stage/BUILD-INFO"
+	"$HASH" "$((t1 - t0))" "$((t2 - t1))" "$(date -u +%FT%TZ)" >"$stage/BUILD-INFO"
 rm -rf "$(dirname "$bin")"
 mv "$stage" "$(dirname "$bin")"
 trap - EXIT

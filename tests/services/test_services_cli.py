@@ -83,7 +83,7 @@ def spawn() -> Iterator[type[Service]]:
 def test_five_processes_answer_the_labs_transcripts(spawn: type[Service]) -> None:
     operands = {name: spawn(name, "--quiet") for name in ("sum", "sub", "mul", "div")}
     urls = [arg for name, s in operands.items() for arg in (f"--{name}", s.url)]
-    calculator = spawn("calculator", *urls, "--timeout", "2")
+    calculator = spawn("calculator", *urls, "--timeout", "10")
     assert request(operands["sum"].url, "5 6").body == b"11\r\n"
     assert request(operands["sub"].url, "5 6").body == b"-1\r\n"
     assert request(operands["mul"].url, "5 6").body == b"30\r\n"
