@@ -22,8 +22,8 @@ export PULUMI_HOME ?= $(HOME)/.cloudlab/pulumi-home
 TOOLCHAIN_BIN = $(shell scripts/toolchain.sh --bin-dir 2>/dev/null)
 PULUMI = PATH="$(TOOLCHAIN_BIN):$$PATH" pulumi
 
-.PHONY: help venv toolchain docker base-image state up down preview test test-unit lint bench \
-	bench-program bench-twin edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup
+.PHONY: help venv toolchain docker base-image lab-image state up down preview test test-unit lint bench \
+	policy bench-load bench-program bench-twin edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
@@ -42,6 +42,9 @@ docker: ## install and start the Docker engine if needed
 
 base-image: docker ## build the local base image if missing
 	scripts/base-image.sh $(BASE_IMAGE)
+
+lab-image: docker ## build the local image ct2 of the Docker lab is built FROM (offline)
+	scripts/lab-image.sh cloudlab/lab:bookworm
 
 state: ## create the local state backend and its passphrase
 	@mkdir -p $(STATE_DIR)
@@ -64,7 +67,12 @@ preview: venv toolchain state ## pulumi preview of STACK (default dev)
 	$(PULUMI) stack select $(STACK) --create --non-interactive
 	$(PULUMI) preview --non-interactive --stack $(STACK)
 
-test: venv toolchain base-image ## run every test (mocks, services, real engine, Docker)
+policy: venv toolchain state ## preview STACK with the policy pack (fails on any violation)
+	$(PULUMI) stack select $(STACK) --create --non-interactive
+	$(PULUMI) preview --non-interactive --stack $(STACK) --policy-pack policy \
+		$$(test -f policy/$(STACK).json && echo --policy-pack-config policy/$(STACK).json)
+
+test: venv toolchain base-image lab-image ## run every test (mocks, services, real engine, Docker)
 	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/pytest
 
 test-unit: venv ## only the tests that need neither the engine nor Docker
@@ -92,6 +100,9 @@ autonomic-run: venv ## run the autonomic manager's loop against PROXMOX_VE_ENDPO
 
 autonomic-cleanup: venv ## stop and delete every container of the group
 	$(VENV)/bin/python -m autonomic --config $(PROXMOX_CONFIG) cleanup
+
+bench-load: venv ## load through 127.0.0.1:50005 (needs `make up`) vs one operand service
+	$(VENV)/bin/python bench/bench_load.py --url http://127.0.0.1:50005
 
 EDGE_STACK ?= kubernetes
 edge-dry-run: venv toolchain state ## measure workers' latency, print where the app would move

@@ -13,11 +13,13 @@ import pulumi
 from components.errors import ConfigError
 
 ENVIRONMENTS: dict[str, str] = {
+    "dockerlab": "stacks.dockerlab",
     "local": "stacks.local",
     "openstack": "stacks.openstack",
     "kubernetes": "stacks.kubernetes",
     "k8s-workload": "stacks.kubernetes_workload",
     "proxmox": "stacks.proxmox",
+    "virtualbox": "stacks.virtualbox",
 }
 """Environment name -> module whose ``run(config)`` builds the stack."""
 

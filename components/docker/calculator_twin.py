@@ -217,6 +217,7 @@ class CalculatorTwin(pulumi.ComponentResource):
                     )
                 )
 
+        host_port = args.docker.publish_port or s.public_port
         url_args = [arg for op, found in urls.items() for arg in (f"--{op}", ",".join(found))]
         self.calculator = Container(
             f"{name}-calculator",
@@ -228,7 +229,7 @@ class CalculatorTwin(pulumi.ComponentResource):
                 ports=[
                     PortBinding(
                         container_port=s.public_port,
-                        host_port=s.public_port,
+                        host_port=host_port,
                         host_ip=args.docker.publish_host,
                     )
                 ],
@@ -244,7 +245,7 @@ class CalculatorTwin(pulumi.ComponentResource):
 
         self.floating_ip = pulumi.Output.from_input(args.docker.publish_host)
         self.calculator_url = pulumi.Output.from_input(
-            f"http://{args.docker.publish_host}:{s.public_port}"
+            f"http://{args.docker.publish_host}:{host_port}"
         )
         self.register_outputs(
             {

@@ -45,12 +45,15 @@ class DockerSettings:
     """Image the services image is built FROM (needs python3; a local one offline)."""
     publish_host: str = "127.0.0.1"
     """Host address the public port is published on: the twin's floating IP."""
+    publish_port: int | None = None
+    """Host port of the calculator; ``None``: the calculator's own ``publicPort`` (the Docker
+    lab's orchestration row published ``800 -> 80``)."""
 
 
 def parse_docker_settings(raw: Mapping[str, Any] | None) -> DockerSettings:
     """Validate the raw ``cloudlab:docker`` object; missing keys take the defaults."""
     raw = {} if raw is None else raw
-    keys = {"baseImage", "publishHost"}
+    keys = {"baseImage", "publishHost", "publishPort"}
     if not isinstance(raw, Mapping):
         raise ConfigError(CONFIG_KEY, f"expected an object, got {raw!r}", ", ".join(sorted(keys)))
     unknown = sorted(set(raw) - keys)
@@ -66,9 +69,17 @@ def parse_docker_settings(raw: Mapping[str, Any] | None) -> DockerSettings:
             f"{host!r} is not an IPv4 address",
             "127.0.0.1 (this machine only) or an address of this host",
         ) from None
+    port = raw.get("publishPort", d.publish_port)
+    if port is not None and (
+        isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535
+    ):
+        raise ConfigError(
+            f"{CONFIG_KEY}.publishPort", f"expected a TCP port number, got {port!r}", "1-65535"
+        )
     return DockerSettings(
         base_image=check_image_reference(
             raw.get("baseImage", d.base_image), f"{CONFIG_KEY}.baseImage"
         ),
         publish_host=str(address),
+        publish_port=port,
     )

@@ -46,8 +46,17 @@ ADMIN_EARLY_RENEWAL_HOURS = 30 * 24
 
 
 def _token_part(name: str, length: int, opts: pulumi.ResourceOptions) -> random.RandomString:
+    """One half of the bootstrap token; its ``result`` is encrypted in the state."""
     return random.RandomString(
-        name, length=length, lower=True, numeric=True, upper=False, special=False, opts=opts
+        name,
+        length=length,
+        lower=True,
+        numeric=True,
+        upper=False,
+        special=False,
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=["result"])
+        ),
     )
 
 

@@ -72,14 +72,17 @@ class PulumiProject:
         return self.run("stack", "output", name, "--stack", stack).stdout.strip()
 
 
-def make_project(tmp: Path) -> PulumiProject:
-    """Copy the program into ``tmp`` (the venv is linked, not copied)."""
+def make_project(tmp: Path, extra_dirs: tuple[str, ...] = ()) -> PulumiProject:
+    """Copy the program into ``tmp`` (the venv is linked, not copied).
+
+    ``extra_dirs``: more directories a stack needs (e.g. ``images`` for the Docker lab).
+    """
     bin_dir = toolchain_bin()
     workdir = tmp / "project"
     workdir.mkdir()
     for name in PROJECT_FILES:
         shutil.copy(REPO / name, workdir / name)
-    for name in PROJECT_DIRS:
+    for name in (*PROJECT_DIRS, *extra_dirs):
         shutil.copytree(
             REPO / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
         )

@@ -55,6 +55,16 @@ def test_preview(project: PulumiProject, tmp_path: Path, stack: str, plugin: str
         kubeconfig = tmp_path / "kubeconfig"
         kubeconfig.write_text(KUBECONFIG)
         project.run("config", "set", "cloudlab:kubeconfigPath", str(kubeconfig), "--stack", stack)
+    if stack == "kubernetes":  # the one key a user must set: who may reach the API
+        project.run(
+            "config",
+            "set",
+            "--path",
+            "cloudlab:kubernetes.apiAllowedCidrs[0]",
+            "203.0.113.7/32",
+            "--stack",
+            stack,
+        )
     res = project.run("preview", "--stack", stack, check=False)
     output = res.stdout + res.stderr
     if shutil.which(f"pulumi-resource-{plugin}", path=project.env["PATH"]):

@@ -1,0 +1,150 @@
+"""``CommittedImage``: ``docker commit`` of a container as a named image (a snapshot).
+
+create = commit the container to ``name:tag``; delete = remove that image. The snapshot is
+taken once: it changes only when the container is replaced (its id is an input) or the name,
+tag or commit options change, which replace the image (the old tag removed first: a name can
+point to one image only). ``read`` notices a snapshot removed behind Pulumi's back.
+
+Why a commit and not an image built from the container's definition: see the Docker lab's
+README section (components/dockerlab/README.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pulumi
+import pulumi.dynamic as dyn
+
+from .spec import decide, input_hashes, stack_labels, to_props
+
+
+@dataclasses.dataclass
+class CommittedImageArgs:
+    """Commit ``container`` (id or name) to ``name:tag``."""
+
+    container: pulumi.Input[str]
+    """Give ``Container.container_id``: a replaced container is snapshotted again."""
+    name: pulumi.Input[str]
+    """Repository, lower case (``dockerpictures``)."""
+    stack: pulumi.Input[str]
+    """Value of the ``cloudlab.stack`` label the image carries."""
+    tag: pulumi.Input[str] = "latest"
+    message: pulumi.Input[str] = ""
+    """Commit message (``docker commit -m``)."""
+    author: pulumi.Input[str] = ""
+    changes: pulumi.Input[list[str]] = dataclasses.field(default_factory=list)
+    """Dockerfile instructions applied to the snapshot (``docker commit -c``), e.g. ``CMD``."""
+    pause: pulumi.Input[bool] = True
+    """Pause the container while committing (Docker's default)."""
+
+    def to_props(self) -> dict[str, Any]:
+        return to_props(self)
+
+
+INPUT_KEYS = ("container", "name", "tag", "message", "author", "changes", "pause", "stack")
+REPLACE_KEYS = INPUT_KEYS
+
+
+class CommittedImageProvider(dyn.ResourceProvider):
+    """The resource id is the image ref ``name:tag``."""
+
+    def create(self, props: dict[str, Any]) -> dyn.CreateResult:
+        import docker.errors
+
+        from .client import docker_client
+
+        client = docker_client()
+        ref = f"{props['name']}:{props.get('tag') or 'latest'}"
+        try:
+            client.images.get(ref)
+        except docker.errors.ImageNotFound:
+            pass
+        else:
+            raise RuntimeError(
+                f"an image {ref} already exists; remove it (docker rmi {ref}) or pick another name"
+            )
+        changes = list(props.get("changes") or [])
+        # The stack label lets components.docker.cleanup(stack, images=True) find the snapshot.
+        changes += [f'LABEL "{k}"="{v}"' for k, v in stack_labels(props["stack"]).items()]
+        try:
+            result = client.api.commit(
+                props["container"],
+                repository=props["name"],
+                tag=props.get("tag") or "latest",
+                message=props.get("message") or None,
+                author=props.get("author") or None,
+                changes=changes,
+                pause=bool(props.get("pause", True)),
+            )
+        except docker.errors.APIError as exc:
+            raise RuntimeError(f"docker commit {props['container']} {ref}: {exc}") from exc
+        outs = {k: props.get(k) for k in INPUT_KEYS}
+        outs.update(ref=ref, image_id=result["Id"], input_hashes=input_hashes(props, INPUT_KEYS))
+        return dyn.CreateResult(id_=ref, outs=outs)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        d = decide(
+            olds.get("input_hashes") or {},
+            input_hashes(news, INPUT_KEYS),
+            REPLACE_KEYS,
+            delete_before_replace=True,
+        )
+        return dyn.DiffResult(
+            changes=d.changes, replaces=d.replaces, delete_before_replace=d.delete_before_replace
+        )
+
+    def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
+        import docker.errors
+
+        from .client import docker_client
+
+        try:
+            image = docker_client().images.get(id_)
+        except docker.errors.ImageNotFound:
+            return dyn.ReadResult("", {})
+        if props.get("image_id") and image.id != props["image_id"]:
+            return dyn.ReadResult("", {})  # the name now points to another image
+        return dyn.ReadResult(id_, dict(props))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        import docker.errors
+
+        from .client import docker_client
+
+        client = docker_client()
+        try:
+            current = client.images.get(id_)
+        except docker.errors.ImageNotFound:
+            return
+        if props.get("image_id") and current.id != props["image_id"]:
+            return  # someone re-tagged the name since: not ours to remove
+        try:
+            client.images.remove(id_, force=False, noprune=False)
+        except docker.errors.ImageNotFound:
+            pass
+        except docker.errors.APIError as exc:
+            raise RuntimeError(
+                f"cannot remove snapshot {id_}: {exc.explanation} (a container still uses it?)"
+            ) from exc
+
+
+class CommittedImage(dyn.Resource, module="cloudlab/docker", name="CommittedImage"):
+    """A snapshot of a container. Outputs: ``ref`` (``name:tag``), ``image_id``.
+
+    Give containers ``image_id`` so that a new snapshot replaces them.
+    """
+
+    ref: pulumi.Output[str]
+    image_id: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: CommittedImageArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = args.to_props()
+        props.update(ref=None, image_id=None, input_hashes=None)
+        super().__init__(CommittedImageProvider(), resource_name, props, opts)

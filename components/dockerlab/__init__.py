@@ -1,0 +1,6 @@
+"""The Docker lab (LABS.md section 4) on this machine's Docker engine. See README.md."""
+
+from .lab import DockerLab, DockerLabArgs
+from .settings import DockerLabSettings, parse_dockerlab_settings
+
+__all__ = ["DockerLab", "DockerLabArgs", "DockerLabSettings", "parse_dockerlab_settings"]

@@ -1,0 +1,18 @@
+"""The VirtualBox lab (LABS.md section 5): a NAT VM, its SSH forwarding rule, a clone, a disk
+copy, as ``VBoxManage`` commands that ``pulumi destroy`` undoes."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.virtualbox import VirtualBoxLab, VirtualBoxLabArgs, parse_virtualbox_settings
+
+
+def run(config: pulumi.Config) -> None:
+    """Validate ``cloudlab:virtualbox`` before registering anything, build the lab, export it."""
+    settings = parse_virtualbox_settings(config.get_object("virtualbox"))
+    lab = VirtualBoxLab("vbox", VirtualBoxLabArgs(settings=settings))
+    pulumi.export("vmName", settings.vm_name)
+    pulumi.export("sshEndpoint", lab.ssh_endpoint)
+    pulumi.export("sshRule", settings.forward.rule)
+    pulumi.export("cloneName", settings.clone.name if settings.clone else None)

@@ -1,0 +1,91 @@
+"""Faults on the real twin: a stopped operand, a container deleted behind Pulumi's back, an
+``up`` interrupted half-way. Shares the session's twin (tests/guardrails/conftest.py); every
+test leaves it answering again."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import pytest
+from conftest import STACK, URL, Twin, container_name, post, wait_answer
+
+pytestmark = [pytest.mark.engine, pytest.mark.docker]
+
+
+def state_names(twin: Twin) -> set[str]:
+    """Logical names of the containers the stack's state knows."""
+    import json
+
+    deployment = json.loads(twin.pulumi("stack", "export").stdout)["deployment"]
+    return {
+        r["urn"].rsplit("::", 1)[-1]
+        for r in deployment.get("resources") or []
+        if r["type"].endswith(":Container")
+    }
+
+
+def test_stopped_operand_gives_a_502_naming_it_and_the_rest_still_works(twin: Twin) -> None:
+    sub = twin.client.containers.get(container_name("sub"))
+    sub.stop(timeout=5)
+    try:
+        status, body = post(URL, "5-6", timeout=15)
+        assert status == 502
+        assert f"sub service at http://{twin.private_ips['sub']}:50002" in body
+        # sum, mul and div are untouched.
+        assert post(URL, "(5+6)*2/4") == (200, "result = 5.5\r\n")
+    finally:
+        sub.start()
+    wait_answer(URL, "5-6", "result = -1\r\n")
+
+
+def test_container_deleted_behind_pulumis_back_is_restored(twin: Twin) -> None:
+    twin.client.containers.get(container_name("mul")).remove(force=True)
+    status, body = post(URL, "5*6", timeout=15)
+    assert status == 502 and "mul service" in body
+    twin.pulumi("refresh", "--yes", "--skip-preview")
+    assert "calc-mul" not in state_names(twin)
+    res = twin.up()
+    assert "1 created" in res.stdout
+    wait_answer(URL, "5*6", "result = 30\r\n")
+    assert "calc-mul" in state_names(twin)
+
+
+def test_up_interrupted_half_way_is_completed_by_the_next_up(twin: Twin) -> None:
+    """Ctrl-C (SIGINT) while ``up`` recreates the router, an operand and the calculator: the
+    engine finishes the operations in flight, records them and stops before the calculator
+    (it waits for the router); the next ``up`` creates only what is missing."""
+    for role in ("router", "sum", "calculator"):
+        twin.client.containers.get(container_name(role)).remove(force=True)
+    twin.pulumi("refresh", "--yes", "--skip-preview")
+    proc = subprocess.Popen(
+        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK],
+        cwd=twin.project.workdir,
+        env=twin.project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        router = f"^/{container_name('router')}$"
+        while not twin.client.api.containers(all=True, filters={"name": router}):
+            assert proc.poll() is None, "up finished before it could be interrupted"
+            assert time.monotonic() < deadline, "the router never appeared"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode != 0, out
+    assert "calc-calculator" not in state_names(twin), out  # stopped half-way
+    assert not twin.client.api.containers(
+        all=True, filters={"name": f"^/{container_name('calculator')}$"}
+    )
+    res = twin.up()
+    assert "unchanged" in res.stdout and "created" in res.stdout
+    wait_answer(URL, "(5+6)*2", "result = 22\r\n")
+    assert {"calc-router", "calc-sum", "calc-calculator"} <= state_names(twin)

@@ -1,0 +1,145 @@
+"""LocalCommand's provider, driven directly: what runs at create, update, delete, and when."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import run_program
+
+from components.local.command import (
+    CommandFailedError,
+    LocalCommand,
+    LocalCommandArgs,
+    LocalCommandProvider,
+    run_command,
+)
+
+TYPE = "pulumi-python:dynamic/cloudlab/local:Command"
+
+
+def props(**overrides: Any) -> dict[str, Any]:
+    """The inputs as the engine hands them to the provider (defaults of LocalCommandArgs)."""
+    base = LocalCommandArgs(create="true").to_props()
+    base.update(overrides)
+    return base
+
+
+@pytest.fixture
+def provider() -> LocalCommandProvider:
+    return LocalCommandProvider()
+
+
+def test_create_runs_the_command_and_keeps_its_output(provider, tmp_path: Path) -> None:
+    res = provider.create(
+        props(
+            create="echo out; echo err >&2; echo $GREETING > made; pwd",
+            environment={"GREETING": "hello"},
+            dir=str(tmp_path),
+        )
+    )
+    assert res.outs["stdout"] == f"out\n{tmp_path}"
+    assert res.outs["stderr"] == "err"
+    assert (tmp_path / "made").read_text() == "hello\n"
+    assert res.id
+
+
+def test_a_failing_command_fails_with_its_exit_code_and_stderr(provider) -> None:
+    with pytest.raises(CommandFailedError, match=r"exited 3: .*\n--- stderr ---\nboom"):
+        provider.create(props(create="echo boom >&2; exit 3"))
+
+
+def test_a_missing_directory_is_a_clear_error() -> None:
+    with pytest.raises(CommandFailedError, match="cannot run"):
+        run_command("true", dir="/nonexistent/cloudlab")
+
+
+def test_a_command_that_hangs_times_out() -> None:
+    with pytest.raises(CommandFailedError, match=r"timed out after 0\.2s"):
+        run_command("sleep 5", timeout=0.2)
+
+
+def test_delete_runs_the_delete_command_with_the_create_output(provider, tmp_path: Path) -> None:
+    p = props(create="echo id-42", delete="echo deleted $PULUMI_COMMAND_STDOUT > gone")
+    p["dir"] = str(tmp_path)
+    outs = provider.create(p).outs
+    provider.delete("id", outs)
+    assert (tmp_path / "gone").read_text() == "deleted id-42\n"
+
+
+def test_delete_without_a_delete_command_runs_nothing(provider, tmp_path: Path) -> None:
+    outs = provider.create(props(create="true", dir=str(tmp_path))).outs
+    provider.delete("id", outs)
+    assert list(tmp_path.iterdir()) == []
+
+
+class TestDiff:
+    def old(self, provider, **kw: Any) -> dict[str, Any]:
+        return provider.create(props(**kw)).outs
+
+    def test_no_change_means_nothing_to_do(self, provider) -> None:
+        olds = self.old(provider, create="true", triggers=["a"], environment={"A": "1"})
+        d = provider.diff("id", olds, props(create="true", triggers=["a"], environment={"A": "1"}))
+        assert (d.changes, d.replaces) == (False, [])
+
+    def test_a_trigger_forces_a_replacement_deleting_first(self, provider) -> None:
+        olds = self.old(provider, create="true", triggers=["vm-1"])
+        d = provider.diff("id", olds, props(create="true", triggers=["vm-2"]))
+        assert (d.changes, d.replaces, d.delete_before_replace) == (True, ["triggers"], True)
+
+    def test_create_before_delete_when_asked(self, provider) -> None:
+        olds = self.old(provider, create="true", triggers=["a"])
+        news = props(create="true", triggers=["b"], delete_before_replace=False)
+        assert provider.diff("id", olds, news).delete_before_replace is False
+
+    @pytest.mark.parametrize(
+        "change",
+        [{"create": "echo new"}, {"environment": {"A": "2"}}, {"dir": "/tmp"}],
+    )
+    def test_a_new_command_replaces_without_an_update_command(self, provider, change) -> None:
+        olds = self.old(provider, create="true", environment={"A": "1"})
+        news = props(create="true", environment={"A": "1"})
+        news.update(change)
+        d = provider.diff("id", olds, news)
+        assert d.changes
+        assert d.replaces == list(change)
+
+    def test_with_an_update_command_it_runs_in_place(self, provider, tmp_path: Path) -> None:
+        olds = self.old(provider, create="echo v1", update="echo updated $PULUMI_COMMAND_STDOUT")
+        news = props(create="echo v2", update="echo updated $PULUMI_COMMAND_STDOUT")
+        d = provider.diff("id", olds, news)
+        assert (d.changes, d.replaces) == (True, [])
+        outs = provider.update("id", olds, news).outs
+        assert outs["stdout"] == "updated v1"
+
+    def test_a_new_delete_command_is_kept_without_running_anything(
+        self, provider, tmp_path: Path
+    ) -> None:
+        olds = self.old(provider, create="echo made", dir=str(tmp_path))
+        news = props(create="echo made", dir=str(tmp_path), delete="touch deleted")
+        d = provider.diff("id", olds, news)
+        assert (d.changes, d.replaces) == (True, [])
+        outs = provider.update("id", olds, news).outs
+        assert outs["stdout"] == "made"
+        assert outs["delete"] == "touch deleted"
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_check_rejects_an_empty_create(provider) -> None:
+    assert [f.property for f in provider.check({}, props(create=" ")).failures] == ["create"]
+    assert provider.check({}, props(create="true")).failures == []
+
+
+def test_registered_inputs_under_mocks() -> None:
+    def program() -> None:
+        LocalCommand(
+            "cmd",
+            LocalCommandArgs(create="echo a", delete="echo b", environment={"X": "1"}),
+        )
+
+    (res,) = run_program(program).of_type(TYPE)
+    assert res.inputs["create"] == "echo a"
+    assert res.inputs["delete"] == "echo b"
+    assert res.inputs["environment"] == {"X": "1"}
+    assert res.inputs["interpreter"] == ["/bin/sh", "-c"]
