@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
-from .spec import decide, input_hashes, stack_labels, to_props
+from .spec import adoptable, decide, input_hashes, spec_labels, to_props, value_hash
 
 ROUTING_CAP = "NET_ADMIN"
 
@@ -263,9 +263,13 @@ class ContainerProvider(dyn.ResourceProvider):
         client = docker_client()
         api = client.api
         name = props["name"]
-        if api.containers(all=True, filters={"name": f"^/{name}$"}):
+        spec = value_hash(input_hashes(props, REPLACE_KEYS))
+        existing = api.containers(all=True, filters={"name": f"^/{name}$"})
+        if existing:
+            if adoptable(existing[0].get("Labels"), props["stack"], spec):
+                return self._adopt(api, existing[0]["Id"], props)
             raise RuntimeError(
-                f"a container named {name!r} already exists; remove it "
+                f"a container named {name!r} already exists and is not this one; remove it "
                 "(components.docker.cleanup) or pick another name"
             )
         try:
@@ -321,7 +325,7 @@ class ContainerProvider(dyn.ResourceProvider):
             entrypoint=entrypoint,
             environment=env,
             user=user,
-            labels=stack_labels(props["stack"], props.get("labels")),
+            labels=spec_labels(props["stack"], props.get("labels"), spec),
             ports=[(int(p["container_port"]), p.get("protocol") or "tcp") for p in ports] or None,
             host_config=host_config,
             networking_config=networking_config,
@@ -349,6 +353,17 @@ class ContainerProvider(dyn.ResourceProvider):
         return api.create_endpoint_config(
             ipv4_address=att.get("ipv4_address") or None,
             aliases=list(att.get("aliases") or []) or None,
+        )
+
+    @staticmethod
+    def _adopt(api: Any, container_id: str, props: dict[str, Any]) -> dyn.CreateResult:
+        """Take over the container an interrupted ``up`` created from these very inputs."""
+        pulumi.log.info(f"adopting container {props['name']} left by an interrupted update")
+        if not (api.inspect_container(container_id).get("State") or {}).get("Running"):
+            api.start(container_id)
+        attrs = wait_running(api, container_id, float(props.get("start_timeout") or 30))
+        return dyn.CreateResult(
+            id_=container_id, outs=_outs(props, attrs, input_hashes(props, INPUT_KEYS))
         )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
-from .spec import decide, input_hashes, stack_labels, to_props
+from .spec import adoptable, decide, input_hashes, spec_labels, to_props, value_hash
 
 
 @dataclasses.dataclass
@@ -57,9 +57,16 @@ class NetworkProvider(dyn.ResourceProvider):
 
         client = docker_client()
         name = props["name"]
-        if client.networks.list(names=[name]):
+        spec = value_hash(input_hashes(props, INPUT_KEYS))
+        existing = [n for n in client.networks.list(names=[name]) if n.name == name]
+        if existing:
+            if adoptable(existing[0].attrs.get("Labels"), props["stack"], spec):
+                # Left by an interrupted update, from these very inputs: take it over.
+                return dyn.CreateResult(
+                    id_=existing[0].id, outs=self._outs(props, existing[0].attrs)
+                )
             raise RuntimeError(
-                f"a Docker network named {name!r} already exists; remove it "
+                f"a Docker network named {name!r} already exists and is not this one; remove it "
                 "(components.docker.cleanup) or pick another name"
             )
         pool = IPAMPool(
@@ -74,7 +81,7 @@ class NetworkProvider(dyn.ResourceProvider):
                 options={str(k): str(v) for k, v in (props.get("options") or {}).items()},
                 ipam=IPAMConfig(pool_configs=[pool]),
                 internal=bool(props.get("internal")),
-                labels=stack_labels(props["stack"], props.get("labels")),
+                labels=spec_labels(props["stack"], props.get("labels"), spec),
                 check_duplicate=True,
             )
         except docker.errors.APIError as exc:

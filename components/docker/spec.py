@@ -16,6 +16,9 @@ STACK_LABEL = "cloudlab.stack"
 
 MANAGED_LABEL = "cloudlab.managed-by"
 MANAGED_VALUE = "pulumi-dynamic"
+SPEC_LABEL = "cloudlab.spec"
+"""Hash of the inputs an object was created from: lets a later create adopt it (see
+:func:`adoptable`) when an interrupted ``pulumi up`` created it but never recorded it."""
 
 
 def stack_labels(stack: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -28,6 +31,22 @@ def stack_labels(stack: str, extra: Mapping[str, str] | None = None) -> dict[str
     labels[STACK_LABEL] = stack
     labels[MANAGED_LABEL] = MANAGED_VALUE
     return labels
+
+
+def spec_labels(stack: str, extra: Mapping[str, str] | None, spec: str) -> dict[str, str]:
+    """:func:`stack_labels` plus the spec hash of the inputs."""
+    return {**stack_labels(stack, extra), SPEC_LABEL: spec}
+
+
+def adoptable(labels: Mapping[str, str] | None, stack: str, spec: str) -> bool:
+    """Whether an existing object with our name is the one this create would make.
+
+    A ``pulumi up`` killed between Docker's create and the engine's checkpoint leaves such an
+    orphan behind; adopting it (same stack, same inputs) lets the next ``up`` complete.
+    Anything else with the name is someone else's, and stays an error.
+    """
+    labels = labels or {}
+    return labels.get(STACK_LABEL) == stack and labels.get(SPEC_LABEL) == spec
 
 
 def canonical_json(value: Any) -> str:

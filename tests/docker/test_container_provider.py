@@ -120,5 +120,48 @@ def test_existing_name_is_an_error(stack, base_image):
     args = ContainerArgs(name=f"{stack}-dup", image=base_image, stack=stack,
                          command=["sleep", "infinity"])  # fmt: skip
     ContainerProvider().create(args.to_props())
+    other = ContainerArgs(name=f"{stack}-dup", image=base_image, stack=stack,
+                          command=["sleep", "30"])  # fmt: skip
     with pytest.raises(RuntimeError, match="already exists"):
-        ContainerProvider().create(args.to_props())
+        ContainerProvider().create(other.to_props())
+
+
+def test_create_adopts_what_an_interrupted_update_left(engine, stack, net, base_image):
+    """An `up` killed after Docker created the container but before the engine recorded it:
+    the next create with the same inputs takes that container over; other inputs do not."""
+    name, subnet = net
+    args = ContainerArgs(
+        name=f"{stack}-orphan", image=base_image, stack=stack, command=["sleep", "infinity"],
+        networks=[NetworkAttachment(name, str(subnet[12]))],
+    )  # fmt: skip
+    p = ContainerProvider()
+    first = p.create(args.to_props())
+    engine.containers.get(first.id).stop(timeout=1)  # as a reboot or a kill might leave it
+    again = p.create(args.to_props())
+    assert again.id == first.id
+    assert again.outs["status"] == "running"
+    changed = ContainerArgs(
+        name=f"{stack}-orphan", image=base_image, stack=stack, command=["sleep", "60"],
+        networks=[NetworkAttachment(name, str(subnet[12]))],
+    )  # fmt: skip
+    with pytest.raises(RuntimeError, match="already exists and is not this one"):
+        p.create(changed.to_props())
+    other_stack = ContainerArgs(
+        name=f"{stack}-orphan", image=base_image, stack=f"{stack}-other",
+        command=["sleep", "infinity"], networks=[NetworkAttachment(name, str(subnet[12]))],
+    )  # fmt: skip
+    with pytest.raises(RuntimeError, match="already exists and is not this one"):
+        p.create(other_stack.to_props())
+
+
+def test_network_create_adopts_only_its_own(engine, stack, free_subnets):
+    subnet = free_subnets()
+    args = NetworkArgs(name=f"{stack}-adopt", subnet=str(subnet), gateway=str(subnet[254]),
+                       stack=stack)  # fmt: skip
+    p = NetworkProvider()
+    first = p.create(args.to_props())
+    assert p.create(args.to_props()).id == first.id
+    other = NetworkArgs(name=f"{stack}-adopt", subnet=str(subnet), gateway=str(subnet[253]),
+                        stack=stack)  # fmt: skip
+    with pytest.raises(RuntimeError, match="already exists and is not this one"):
+        p.create(other.to_props())

@@ -34,7 +34,7 @@ def test_network_lifecycle(engine, stack, free_subnets):
     ]
 
     with pytest.raises(RuntimeError, match="already exists"):
-        p.create(args.to_props())
+        p.create(dict(args.to_props(), internal=not args.internal))
 
     p.delete(created.id, created.outs)
     with pytest.raises(docker.errors.NotFound):

@@ -89,3 +89,44 @@ def test_up_interrupted_half_way_is_completed_by_the_next_up(twin: Twin) -> None
     assert "unchanged" in res.stdout and "created" in res.stdout
     wait_answer(URL, "(5+6)*2", "result = 22\r\n")
     assert {"calc-router", "calc-sum", "calc-calculator"} <= state_names(twin)
+
+
+def test_up_killed_half_way_is_completed_by_the_next_up(twin: Twin) -> None:
+    """SIGKILL to the whole ``pulumi up`` (CLI, language host, provider) once Docker holds a
+    new container: nothing gets to tidy up. The next ``up`` adopts what the killed one
+    created from the same inputs (see components/docker/spec.py ``adoptable``) and creates
+    the rest."""
+    import os
+
+    for role in ("router", "sum", "calculator"):
+        twin.client.containers.get(container_name(role)).remove(force=True)
+    twin.pulumi("refresh", "--yes", "--skip-preview")
+    proc = subprocess.Popen(
+        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK],
+        cwd=twin.project.workdir,
+        env=twin.project.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        router = f"^/{container_name('router')}$"
+        while not twin.client.api.containers(all=True, filters={"name": router}):
+            assert proc.poll() is None, "up finished before it could be killed"
+            assert time.monotonic() < deadline, "the router never appeared"
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    res = twin.pulumi("up", "--yes", "--skip-preview", check=False)
+    if res.returncode != 0 and "locked" in (res.stdout + res.stderr):
+        # The killed update still holds the file backend's lock: release it, as a user would.
+        twin.pulumi("cancel", "--yes")
+        res = twin.up()
+    assert res.returncode == 0, res.stdout + res.stderr
+    wait_answer(URL, "(5+6)*2", "result = 22\r\n")
+    assert {"calc-router", "calc-sum", "calc-calculator"} <= state_names(twin)
+    routers = twin.client.api.containers(all=True, filters={"name": router})
+    assert len(routers) == 1
