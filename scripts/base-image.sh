@@ -3,63 +3,10 @@
 #
 #   scripts/base-image.sh [IMAGE]        default IMAGE: cloudlab/base:bookworm
 #
-# This machine reaches no container registry, so the base image is bootstrapped from Debian's
-# packages with mmdebstrap and `docker import`ed (Debian bookworm + python3, iproute2, iptables,
-# curl, procps). On a normal machine the base image is a public one chosen in the stack config
-# (e.g. python:3.12-slim, plus iproute2 for the router/gateway) and this script is not needed.
-#
-# Env: DEBIAN_MIRROR (default: the first Debian mirror apt uses here, else deb.debian.org).
+# Debian bookworm + python3, iproute2, iptables, curl, procps, built offline by
+# scripts/debian-image.sh. On a normal machine the base image is a public one chosen in the
+# stack config (e.g. python:3.12-slim; services/Dockerfile adds iproute2 and iptables to it)
+# and this script is not needed.
 set -euo pipefail
-
-IMAGE="${1:-cloudlab/base:bookworm}"
-say() { echo "base-image: $*"; }
-
-if ! docker info >/dev/null 2>&1; then
-  say "Docker engine not answering; run scripts/docker-engine.sh first" >&2
-  exit 1
-fi
-
-if docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  say "$IMAGE already present ($(docker image inspect -f '{{.Id}}' "$IMAGE")); nothing to do"
-  exit 0
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-if ! command -v mmdebstrap >/dev/null 2>&1; then
-  say "installing mmdebstrap from Debian"
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends mmdebstrap
-fi
-
-# The mirror apt already uses on this machine (deb822 sources first, then one-line sources).
-mirror="${DEBIAN_MIRROR:-}"
-if [[ -z $mirror ]]; then
-  mirror=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null \
-    | awk '{print $2}' | grep -E '/debian/?$' | head -n1 || true)
-fi
-if [[ -z $mirror ]]; then
-  mirror=$(grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-    | awk '{print $2}' | grep -E '/debian/?$' | head -n1 || true)
-fi
-mirror="${mirror:-http://deb.debian.org/debian}"
-
-work=$(mktemp -d /tmp/cloudlab-base.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-tar="$work/rootfs.tar"
-
-start=$(date +%s)
-say "building $IMAGE: mmdebstrap bookworm from $mirror"
-mmdebstrap --variant=apt --include=python3,iproute2,iptables,curl,procps,ca-certificates \
-  --aptopt='Acquire::Retries "3"' \
-  --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
-  bookworm "$tar" "$mirror"
-
-say "docker import $tar -> $IMAGE"
-docker import \
-  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-  --change 'ENV LANG=C.UTF-8' \
-  --change 'CMD ["/bin/bash"]' \
-  --message "cloudlab base: debian bookworm via mmdebstrap" \
-  "$tar" "$IMAGE"
-
-say "done in $(($(date +%s) - start))s: $(docker image inspect -f '{{.Id}} {{.Size}} bytes' "$IMAGE")"
+SAY_AS=base-image exec "$(dirname "$0")/debian-image.sh" "${1:-cloudlab/base:bookworm}" \
+  python3,iproute2,iptables,curl,procps,ca-certificates

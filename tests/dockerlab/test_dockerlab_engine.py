@@ -18,7 +18,7 @@ import docker
 import pytest
 
 from components.docker.cleanup import cleanup
-from tests.engine.pulumi_project import PulumiProject, make_project
+from tests.engine.pulumi_project import PulumiProject, docker_engine, make_project
 
 pytestmark = [pytest.mark.engine, pytest.mark.docker]
 
@@ -26,15 +26,6 @@ STACK = "dockerlabtest"
 SNAPSHOT = "dockerpictures:version1"
 NAMES = ("ct1", "ct2", "ct3")
 LOCAL_IMAGES = {"cloudlab/base:bookworm": "base-image.sh", "cloudlab/lab:bookworm": "lab-image.sh"}
-
-
-def engine() -> docker.DockerClient:
-    try:
-        client = docker.from_env()
-        client.ping()
-    except Exception as error:
-        pytest.fail(f"Docker engine unreachable ({error}): run scripts/docker-engine.sh")
-    return client
 
 
 def port_free(port: int) -> bool:
@@ -57,7 +48,7 @@ def sh(*argv: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulumiProject]:
-    client = engine()
+    client = docker_engine()
     for image, script in LOCAL_IMAGES.items():
         try:
             client.images.get(image)
@@ -82,14 +73,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulumiProject]:
 
 
 def test_ct1_stays_up_on_the_default_bridge(lab: PulumiProject) -> None:
-    ct1 = engine().containers.get("ct1")
+    ct1 = docker_engine().containers.get("ct1")
     assert ct1.status == "running"
     assert ct1.attrs["NetworkSettings"]["Networks"]["bridge"]["IPAddress"].startswith("172.17.")
     assert sh("docker", "exec", "ct1", "sh", "-c", "command -v nano").returncode != 0
 
 
 def test_ct2_publishes_2223_on_loopback_only(lab: PulumiProject) -> None:
-    ct2 = engine().containers.get("ct2")
+    ct2 = docker_engine().containers.get("ct2")
     assert ct2.attrs["HostConfig"]["PortBindings"] == {
         "22/tcp": [{"HostIp": "127.0.0.1", "HostPort": "2223"}]
     }
@@ -105,7 +96,7 @@ def test_sshd_answers_on_127_0_0_1_2223(lab: PulumiProject) -> None:
 
 
 def test_the_snapshot_is_ct2_committed(lab: PulumiProject) -> None:
-    client = engine()
+    client = docker_engine()
     snapshot = client.images.get(SNAPSHOT)
     assert snapshot.labels.get("cloudlab.stack") == STACK
     assert snapshot.attrs["Container"] == client.containers.get("ct2").id
@@ -113,7 +104,7 @@ def test_the_snapshot_is_ct2_committed(lab: PulumiProject) -> None:
 
 
 def test_ct3_runs_the_snapshot_and_has_nano(lab: PulumiProject) -> None:
-    client = engine()
+    client = docker_engine()
     ct3 = client.containers.get("ct3")
     assert ct3.status == "running"
     assert ct3.image.id == client.images.get(SNAPSHOT).id
@@ -135,7 +126,7 @@ def test_second_up_changes_nothing(lab: PulumiProject) -> None:
 
 def test_destroy_leaves_nothing_behind(lab: PulumiProject) -> None:
     lab.run("destroy", "--yes", "--stack", STACK)
-    client = engine()
+    client = docker_engine()
     assert owned(client) == {"containers": [], "networks": [], "images": []}
     assert [c.name for c in client.containers.list(all=True) if c.name in NAMES] == []
     assert not any(SNAPSHOT in (i.tags or []) for i in client.images.list())

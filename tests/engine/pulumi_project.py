@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,3 +99,13 @@ def make_project(tmp: Path, extra_dirs: tuple[str, ...] = ()) -> PulumiProject:
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
     }
     return PulumiProject(workdir, env)
+
+
+def docker_engine() -> docker.DockerClient:
+    """A client of the running Docker engine; fails the test when there is none."""
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as error:  # any failure means "no engine"
+        pytest.fail(f"Docker engine unreachable ({error}): run scripts/docker-engine.sh")
+    return client

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import docker
 import pytest
-from pulumi_project import PulumiProject, make_project
+from pulumi_project import PulumiProject, docker_engine, make_project
 
 from components.docker.cleanup import cleanup
 
@@ -43,15 +43,6 @@ def post(url: str, body: str) -> str:
         return response.read().decode()
 
 
-def engine() -> docker.DockerClient:
-    try:
-        client = docker.from_env()
-        client.ping()
-    except Exception as error:
-        pytest.fail(f"Docker engine unreachable ({error}): run scripts/docker-engine.sh")
-    return client
-
-
 def owned(client: docker.DockerClient) -> tuple[list, list]:
     label = {"label": f"cloudlab.stack={STACK}"}
     return client.containers.list(all=True, filters=label), client.networks.list(filters=label)
@@ -59,7 +50,7 @@ def owned(client: docker.DockerClient) -> tuple[list, list]:
 
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulumiProject]:
-    client = engine()
+    client = docker_engine()
     cleanup(STACK)  # leftovers of an interrupted earlier run
     clash = [
         n.name
@@ -123,7 +114,7 @@ def test_operand_services_answer_inside_the_back_end(up: PulumiProject) -> None:
 
 
 def test_only_the_calculator_is_published(up: PulumiProject) -> None:
-    containers, networks = owned(engine())
+    containers, networks = owned(docker_engine())
     published = {c.name: c.attrs["HostConfig"].get("PortBindings") or {} for c in containers}
     assert published.pop(f"calc-{STACK}-calculator") == {
         "50005/tcp": [{"HostIp": "127.0.0.1", "HostPort": "50005"}]
@@ -140,5 +131,5 @@ def test_second_up_changes_nothing(up: PulumiProject) -> None:
 
 def test_destroy_leaves_nothing_behind(up: PulumiProject) -> None:
     up.run("destroy", "--yes", "--stack", STACK)
-    containers, networks = owned(engine())
+    containers, networks = owned(docker_engine())
     assert (containers, networks) == ([], [])

@@ -26,7 +26,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "engine"))
 
-from pulumi_project import PulumiProject, make_project  # noqa: E402
+from pulumi_project import PulumiProject, docker_engine, make_project  # noqa: E402
 
 from components.docker.cleanup import cleanup  # noqa: E402
 
@@ -56,15 +56,6 @@ def post(url: str, body: str, timeout: float = 10) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-
-
-def docker_engine() -> docker.DockerClient:
-    try:
-        client = docker.from_env()
-        client.ping()
-    except Exception as error:
-        pytest.fail(f"Docker engine unreachable ({error}): run scripts/docker-engine.sh")
-    return client
 
 
 def container_name(role: str) -> str:

@@ -4,6 +4,7 @@ test leaves it answering again."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -24,6 +25,30 @@ def state_names(twin: Twin) -> set[str]:
         for r in deployment.get("resources") or []
         if r["type"].endswith(":Container")
     }
+
+
+def start_up_after_losing_router_sum_and_calculator(
+    twin: Twin, **popen: object
+) -> subprocess.Popen:
+    """Delete three containers (the state forgets them at refresh) and start an ``up`` that
+    will recreate them; return once Docker holds the new router, with the ``up`` running."""
+    for role in ("router", "sum", "calculator"):
+        twin.client.containers.get(container_name(role)).remove(force=True)
+    twin.pulumi("refresh", "--yes", "--skip-preview")
+    proc = subprocess.Popen(
+        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK],
+        cwd=twin.project.workdir,
+        env=twin.project.env,
+        **popen,
+    )
+    deadline = time.monotonic() + 60
+    router = f"^/{container_name('router')}$"
+    while not twin.client.api.containers(all=True, filters={"name": router}):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("the up ended, or never created the router, before the interruption")
+        time.sleep(0.02)
+    return proc
 
 
 def test_stopped_operand_gives_a_502_naming_it_and_the_rest_still_works(twin: Twin) -> None:
@@ -56,24 +81,10 @@ def test_up_interrupted_half_way_is_completed_by_the_next_up(twin: Twin) -> None
     """Ctrl-C (SIGINT) while ``up`` recreates the router, an operand and the calculator: the
     engine finishes the operations in flight, records them and stops before the calculator
     (it waits for the router); the next ``up`` creates only what is missing."""
-    for role in ("router", "sum", "calculator"):
-        twin.client.containers.get(container_name(role)).remove(force=True)
-    twin.pulumi("refresh", "--yes", "--skip-preview")
-    proc = subprocess.Popen(
-        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK],
-        cwd=twin.project.workdir,
-        env=twin.project.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    proc = start_up_after_losing_router_sum_and_calculator(
+        twin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        deadline = time.monotonic() + 60
-        router = f"^/{container_name('router')}$"
-        while not twin.client.api.containers(all=True, filters={"name": router}):
-            assert proc.poll() is None, "up finished before it could be interrupted"
-            assert time.monotonic() < deadline, "the router never appeared"
-            time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=120)
     finally:
@@ -96,26 +107,11 @@ def test_up_killed_half_way_is_completed_by_the_next_up(twin: Twin) -> None:
     new container: nothing gets to tidy up. The next ``up`` adopts what the killed one
     created from the same inputs (see components/docker/spec.py ``adoptable``) and creates
     the rest."""
-    import os
 
-    for role in ("router", "sum", "calculator"):
-        twin.client.containers.get(container_name(role)).remove(force=True)
-    twin.pulumi("refresh", "--yes", "--skip-preview")
-    proc = subprocess.Popen(
-        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK],
-        cwd=twin.project.workdir,
-        env=twin.project.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    proc = start_up_after_losing_router_sum_and_calculator(
+        twin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     try:
-        deadline = time.monotonic() + 60
-        router = f"^/{container_name('router')}$"
-        while not twin.client.api.containers(all=True, filters={"name": router}):
-            assert proc.poll() is None, "up finished before it could be killed"
-            assert time.monotonic() < deadline, "the router never appeared"
-            time.sleep(0.02)
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
@@ -128,5 +124,5 @@ def test_up_killed_half_way_is_completed_by_the_next_up(twin: Twin) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
     wait_answer(URL, "(5+6)*2", "result = 22\r\n")
     assert {"calc-router", "calc-sum", "calc-calculator"} <= state_names(twin)
-    routers = twin.client.api.containers(all=True, filters={"name": router})
-    assert len(routers) == 1
+    router = f"^/{container_name('router')}$"
+    assert len(twin.client.api.containers(all=True, filters={"name": router})) == 1
