@@ -15,6 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.errors import ConfigError
+from components.validation import (
+    cidr_list,
+    int_in_range,
+    ipv4_network,
+    non_empty_string,
+    object_with_keys,
+    port,
+)
 
 CONFIG_KEY = "cloudlab:calculator"
 TOPOLOGIES = ("secured", "flat")
@@ -100,60 +108,15 @@ def _key(name: str) -> str:
     return f"{CONFIG_KEY}.{name}"
 
 
-def _string(raw: Mapping[str, Any], name: str, default: str | None, *, required: bool) -> Any:
-    value = raw.get(name, default)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(_key(name), f"expected a non-empty string, got {value!r}")
-    return value.strip()
-
-
-def _port(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        else:
-            raise ConfigError(key, f"expected a TCP port number, got {value!r}", "1-65535")
-    if not 1 <= value <= 65535:
-        raise ConfigError(key, f"port {value} is out of range", "1-65535")
-    return value
-
-
-def _network(value: Any, key: str) -> ipaddress.IPv4Network:
-    if not isinstance(value, str):
-        raise ConfigError(key, f"expected an IPv4 CIDR string, got {value!r}", "e.g. 10.0.0.0/24")
-    try:
-        net = ipaddress.ip_network(value.strip(), strict=False)
-    except ValueError:
-        raise ConfigError(key, f"{value!r} is not an IPv4 CIDR", "e.g. 192.168.18.0/24") from None
-    if net.version != 4:
-        raise ConfigError(key, f"{value!r} is not IPv4", "an IPv4 CIDR such as 192.168.18.0/24")
-    if str(net) != value.strip():
-        raise ConfigError(key, f"{value!r} has host bits set", f"the network address {net}")
-    return net
-
-
 def _subnet(value: Any, key: str) -> ipaddress.IPv4Network:
-    net = _network(value, key)
+    net = ipv4_network(value, key, "192.168.18.0/24")
     if net.prefixlen > 29:
         raise ConfigError(key, f"{net} is too small for the lab", "a prefix of /29 or larger")
     return net
 
 
-def _cidr_list(raw: Mapping[str, Any], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    value = raw.get(name, list(default))
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list | tuple):
-        raise ConfigError(_key(name), f"expected a list of CIDRs, got {value!r}")
-    cidrs: list[str] = []
-    for i, item in enumerate(value):
-        cidr = str(_network(item, f"{_key(name)}[{i}]"))
-        if cidr in cidrs:
-            raise ConfigError(f"{_key(name)}[{i}]", f"{cidr} is listed twice", "each CIDR once")
-        cidrs.append(cidr)
-    return tuple(cidrs)
+def _cidrs(raw: Mapping[str, Any], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    return cidr_list(raw.get(name, list(default)), _key(name), "192.168.18.0/24", unique=True)
 
 
 def _host(value: Any, key: str, net: ipaddress.IPv4Network, net_key: str) -> ipaddress.IPv4Address:
@@ -179,20 +142,9 @@ def _service_ports(raw: Mapping[str, Any]) -> ServicePorts:
         raise ConfigError(f"{key}.{unknown[0]}", "unknown operand service", ", ".join(OPERATORS))
     defaults = ServicePorts()
     ports = {
-        name: _port(value.get(name, getattr(defaults, name)), f"{key}.{name}") for name in OPERATORS
+        name: port(value.get(name, getattr(defaults, name)), f"{key}.{name}") for name in OPERATORS
     }
     return ServicePorts(**ports)
-
-
-def _replicas(raw: Mapping[str, Any]) -> int:
-    value = raw.get("replicas", 1)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPLICAS:
-        raise ConfigError(
-            _key("replicas"),
-            f"expected a whole number of VMs, got {value!r}",
-            f"1-{MAX_REPLICAS}",
-        )
-    return value
 
 
 def parse_calculator_settings(raw: Mapping[str, Any] | None) -> CalculatorSettings:
@@ -200,12 +152,7 @@ def parse_calculator_settings(raw: Mapping[str, Any] | None) -> CalculatorSettin
 
     Raises :class:`ConfigError` on the first problem found, naming the full key.
     """
-    raw = {} if raw is None else raw
-    if not isinstance(raw, Mapping):
-        raise ConfigError(CONFIG_KEY, f"expected an object, got {raw!r}", ", ".join(_KEYS))
-    unknown = sorted(set(raw) - set(_KEYS))
-    if unknown:
-        raise ConfigError(_key(unknown[0]), "unknown setting", ", ".join(_KEYS))
+    raw = object_with_keys({} if raw is None else raw, CONFIG_KEY, _KEYS)
     d = CalculatorSettings()
 
     topology = raw.get("topology", d.topology)
@@ -248,19 +195,19 @@ def parse_calculator_settings(raw: Mapping[str, Any] | None) -> CalculatorSettin
             "another host address of frontendCidr",
         )
 
-    public_port = _port(raw.get("publicPort", d.public_port), _key("publicPort"))
+    public_port = port(raw.get("publicPort", d.public_port), _key("publicPort"))
     service_ports = _service_ports(raw)
     seen: dict[int, str] = {public_port: "publicPort"}
-    for name, port in service_ports.items():
-        if port in seen:
+    for name, number in service_ports.items():
+        if number in seen:
             raise ConfigError(
                 _key(f"servicePorts.{name}"),
-                f"port {port} is already used by {seen[port]}",
+                f"port {number} is already used by {seen[number]}",
                 "five distinct ports",
             )
-        seen[port] = f"servicePorts.{name}"
+        seen[number] = f"servicePorts.{name}"
 
-    allowed = _cidr_list(raw, "allowedCidrs", d.allowed_cidrs)
+    allowed = _cidrs(raw, "allowedCidrs", d.allowed_cidrs)
     if not allowed:
         raise ConfigError(
             _key("allowedCidrs"),
@@ -268,6 +215,7 @@ def parse_calculator_settings(raw: Mapping[str, Any] | None) -> CalculatorSettin
             "at least one CIDR, e.g. 0.0.0.0/0 for everyone or 203.0.113.0/24",
         )
 
+    key_pair = raw.get("keyPair")
     return CalculatorSettings(
         topology=topology,
         frontend_cidr=str(frontend),
@@ -275,13 +223,22 @@ def parse_calculator_settings(raw: Mapping[str, Any] | None) -> CalculatorSettin
         router_frontend_ip=str(router_front),
         router_backend_ip=str(router_back),
         frontend_gateway_ip=str(gateway),
-        external_network=_string(raw, "externalNetwork", d.external_network, required=True),
-        image=_string(raw, "image", d.image, required=True),
-        flavor=_string(raw, "flavor", d.flavor, required=True),
-        key_pair=_string(raw, "keyPair", None, required=False),
+        external_network=non_empty_string(
+            raw.get("externalNetwork", d.external_network), _key("externalNetwork")
+        ),
+        image=non_empty_string(raw.get("image", d.image), _key("image")),
+        flavor=non_empty_string(raw.get("flavor", d.flavor), _key("flavor")),
+        key_pair=None if key_pair is None else non_empty_string(key_pair, _key("keyPair")),
         public_port=public_port,
         service_ports=service_ports,
         allowed_cidrs=allowed,
-        ssh_allowed_cidrs=_cidr_list(raw, "sshAllowedCidrs", d.ssh_allowed_cidrs),
-        replicas=_replicas(raw),
+        ssh_allowed_cidrs=_cidrs(raw, "sshAllowedCidrs", d.ssh_allowed_cidrs),
+        replicas=int_in_range(
+            raw.get("replicas", 1),
+            _key("replicas"),
+            1,
+            MAX_REPLICAS,
+            "a whole number of VMs",
+            accept_text=False,
+        ),
     )

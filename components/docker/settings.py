@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from components.errors import ConfigError
+from components.validation import int_in_range, ipv4_address, object_with_keys
 
 CONFIG_KEY = "cloudlab:docker"
 
@@ -52,29 +52,20 @@ class DockerSettings:
 
 def parse_docker_settings(raw: Mapping[str, Any] | None) -> DockerSettings:
     """Validate the raw ``cloudlab:docker`` object; missing keys take the defaults."""
-    raw = {} if raw is None else raw
-    keys = {"baseImage", "publishHost", "publishPort"}
-    if not isinstance(raw, Mapping):
-        raise ConfigError(CONFIG_KEY, f"expected an object, got {raw!r}", ", ".join(sorted(keys)))
-    unknown = sorted(set(raw) - keys)
-    if unknown:
-        raise ConfigError(f"{CONFIG_KEY}.{unknown[0]}", "unknown setting", ", ".join(sorted(keys)))
+    raw = object_with_keys(
+        {} if raw is None else raw, CONFIG_KEY, ("baseImage", "publishHost", "publishPort")
+    )
     d = DockerSettings()
-    host = raw.get("publishHost", d.publish_host)
-    try:
-        address = ipaddress.IPv4Address(host)
-    except (ValueError, TypeError):
-        raise ConfigError(
-            f"{CONFIG_KEY}.publishHost",
-            f"{host!r} is not an IPv4 address",
-            "127.0.0.1 (this machine only) or an address of this host",
-        ) from None
+    address = ipv4_address(
+        raw.get("publishHost", d.publish_host),
+        f"{CONFIG_KEY}.publishHost",
+        "127.0.0.1 (this machine only) or an address of this host",
+    )
     port = raw.get("publishPort", d.publish_port)
-    if port is not None and (
-        isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535
-    ):
-        raise ConfigError(
-            f"{CONFIG_KEY}.publishPort", f"expected a TCP port number, got {port!r}", "1-65535"
+    if port is not None:
+        # Unlike the other ports, no digit strings: None (the default) means "not set".
+        port = int_in_range(
+            port, f"{CONFIG_KEY}.publishPort", 1, 65535, "a TCP port number", accept_text=False
         )
     return DockerSettings(
         base_image=check_image_reference(

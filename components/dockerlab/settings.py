@@ -7,13 +7,13 @@ lowercase" instead of half-way through ``pulumi up`` (the lab hit it at ``docker
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from components.docker.settings import check_image_reference
 from components.errors import ConfigError
+from components.validation import ipv4_address, object_with_keys, port
 
 CONFIG_KEY = "cloudlab:dockerlab"
 
@@ -83,25 +83,9 @@ def _normalized(ref: str) -> str:
     return f"{repo}:{tag}"
 
 
-def _port(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        else:
-            raise ConfigError(key, f"expected a TCP port number, got {value!r}", "1-65535")
-    if not 1 <= value <= 65535:
-        raise ConfigError(key, f"port {value} is out of range", "1-65535")
-    return value
-
-
 def parse_dockerlab_settings(raw: Mapping[str, Any] | None) -> DockerLabSettings:
     """Validate the raw ``cloudlab:dockerlab`` object; missing keys take the lab's values."""
-    raw = {} if raw is None else raw
-    if not isinstance(raw, Mapping):
-        raise ConfigError(CONFIG_KEY, f"expected an object, got {raw!r}", ", ".join(_KEYS))
-    unknown = sorted(set(raw) - set(_KEYS))
-    if unknown:
-        raise ConfigError(_key(unknown[0]), "unknown setting", ", ".join(_KEYS))
+    raw = object_with_keys({} if raw is None else raw, CONFIG_KEY, _KEYS)
     d = DockerLabSettings()
 
     image = check_image_reference(raw.get("image", d.image), _key("image"))
@@ -125,15 +109,11 @@ def parse_dockerlab_settings(raw: Mapping[str, Any] | None) -> DockerLabSettings
                 "a name of its own, e.g. dockerpictures:version1",
             )
 
-    host = raw.get("publishHost", d.publish_host)
-    try:
-        address = ipaddress.IPv4Address(host)
-    except (ValueError, TypeError):
-        raise ConfigError(
-            _key("publishHost"),
-            f"{host!r} is not an IPv4 address",
-            "127.0.0.1 (this machine only) or an address of this host",
-        ) from None
+    address = ipv4_address(
+        raw.get("publishHost", d.publish_host),
+        _key("publishHost"),
+        "127.0.0.1 (this machine only) or an address of this host",
+    )
 
     keys = raw.get("authorizedKeys", list(d.authorized_keys))
     if isinstance(keys, str):
@@ -158,8 +138,8 @@ def parse_dockerlab_settings(raw: Mapping[str, Any] | None) -> DockerLabSettings
         ssh_base_image=ssh_base,
         snapshot_image=snapshot,
         publish_host=str(address),
-        ssh_host_port=_port(raw.get("sshHostPort", d.ssh_host_port), _key("sshHostPort")),
-        ssh_container_port=_port(
+        ssh_host_port=port(raw.get("sshHostPort", d.ssh_host_port), _key("sshHostPort")),
+        ssh_container_port=port(
             raw.get("sshContainerPort", d.ssh_container_port), _key("sshContainerPort")
         ),
         authorized_keys=tuple(k.strip() for k in keys),

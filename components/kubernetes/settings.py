@@ -15,6 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.errors import ConfigError
+from components.validation import (
+    cidr_list,
+    int_in_range,
+    ipv4_network,
+    non_empty_string,
+    object_with_keys,
+)
 
 CLUSTER_KEY = "cloudlab:kubernetes"
 WORKLOAD_KEY = "cloudlab:workload"
@@ -165,65 +172,19 @@ _RESOURCE_KEYS = {
 }
 
 
-def _object(raw: Any, key: str, keys: Any) -> Mapping[str, Any]:
-    raw = {} if raw is None else raw
-    if not isinstance(raw, Mapping):
-        raise ConfigError(key, f"expected an object, got {raw!r}", ", ".join(keys))
-    unknown = sorted(set(raw) - set(keys))
-    if unknown:
-        raise ConfigError(f"{key}.{unknown[0]}", "unknown setting", ", ".join(keys))
-    return raw
-
-
-def _string(value: Any, key: str, pattern: re.Pattern[str] | None = None, valid: str = "") -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(key, f"expected a non-empty string, got {value!r}", valid or None)
-    value = value.strip()
-    if pattern is not None and not pattern.match(value):
-        raise ConfigError(key, f"{value!r} is not valid", valid or None)
-    return value
-
-
-def _int(value: Any, key: str, low: int, high: int, what: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(key, f"expected {what}, got {value!r}", f"{low}-{high}")
-    return value
-
-
-def _network(value: Any, key: str) -> ipaddress.IPv4Network:
-    if not isinstance(value, str):
-        raise ConfigError(key, f"expected an IPv4 CIDR string, got {value!r}", "e.g. 10.0.0.0/24")
-    try:
-        net = ipaddress.ip_network(value.strip(), strict=False)
-    except ValueError:
-        raise ConfigError(key, f"{value!r} is not an IPv4 CIDR", "e.g. 10.0.0.0/24") from None
-    if net.version != 4:
-        raise ConfigError(key, f"{value!r} is not IPv4", "an IPv4 CIDR such as 10.0.0.0/24")
-    if str(net) != value.strip():
-        raise ConfigError(key, f"{value!r} has host bits set", f"the network address {net}")
-    return net
-
-
-def _cidr_list(raw: Mapping[str, Any], name: str, key: str) -> tuple[str, ...]:
-    value = raw.get(name, [])
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list | tuple):
-        raise ConfigError(f"{key}.{name}", f"expected a list of CIDRs, got {value!r}")
-    return tuple(str(_network(item, f"{key}.{name}[{i}]")) for i, item in enumerate(value))
+def _cidrs(raw: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    return cidr_list(raw.get(name, []), f"{CLUSTER_KEY}.{name}")
 
 
 def parse_cluster_settings(raw: Mapping[str, Any] | None) -> ClusterSettings:
     """Validate the raw ``cloudlab:kubernetes`` object; missing keys take the lab's values."""
-    raw = _object(raw, CLUSTER_KEY, _CLUSTER_KEYS)
+    raw = object_with_keys({} if raw is None else raw, CLUSTER_KEY, _CLUSTER_KEYS)
     d = ClusterSettings()
 
     def key(name: str) -> str:
         return f"{CLUSTER_KEY}.{name}"
 
-    network = _network(raw.get("networkCidr", d.network_cidr), key("networkCidr"))
+    network = ipv4_network(raw.get("networkCidr", d.network_cidr), key("networkCidr"))
     if network.prefixlen > 28:
         raise ConfigError(
             key("networkCidr"), f"{network} is too small", "a prefix of /28 or larger"
@@ -234,7 +195,9 @@ def parse_cluster_settings(raw: Mapping[str, Any] | None) -> ClusterSettings:
         master = ipaddress.ip_address(str(master_raw).strip())
     except ValueError:
         raise ConfigError(key("masterIp"), f"{master_raw!r} is not an IPv4 address") from None
-    workers = _int(raw.get("workers", d.workers), key("workers"), 1, MAX_WORKERS, "a number")
+    workers = int_in_range(
+        raw.get("workers", d.workers), key("workers"), 1, MAX_WORKERS, "a number"
+    )
     # .1 is the router's, .2-.9 are left to DHCP/metadata ports; the workers follow the master.
     if master not in network or not network[10] <= master + workers <= network[-2]:
         raise ConfigError(
@@ -242,15 +205,15 @@ def parse_cluster_settings(raw: Mapping[str, Any] | None) -> ClusterSettings:
             f"{master} leaves no room in {network} for the master and {workers} workers",
             f"{network[10]} to {network[-2] - workers}",
         )
-    pod = _network(raw.get("podCidr", d.pod_cidr), key("podCidr"))
-    service = _network(raw.get("serviceCidr", d.service_cidr), key("serviceCidr"))
+    pod = ipv4_network(raw.get("podCidr", d.pod_cidr), key("podCidr"))
+    service = ipv4_network(raw.get("serviceCidr", d.service_cidr), key("serviceCidr"))
     for name, net in (("podCidr", pod), ("serviceCidr", service)):
         if net.overlaps(network):
             raise ConfigError(key(name), f"{net} overlaps networkCidr {network}", "disjoint ranges")
     if pod.overlaps(service):
         raise ConfigError(key("serviceCidr"), f"{service} overlaps podCidr {pod}", "disjoint")
 
-    version = _string(
+    version = non_empty_string(
         raw.get("kubernetesVersion", d.kubernetes_version),
         key("kubernetesVersion"),
         _VERSION,
@@ -269,33 +232,33 @@ def parse_cluster_settings(raw: Mapping[str, Any] | None) -> ClusterSettings:
     return ClusterSettings(
         network_cidr=str(network),
         master_ip=str(master),
-        external_network=_string(
+        external_network=non_empty_string(
             raw.get("externalNetwork", d.external_network), key("externalNetwork")
         ),
-        image=_string(raw.get("image", d.image), key("image")),
-        flavor=_string(raw.get("flavor", d.flavor), key("flavor")),
-        key_pair=None if key_pair is None else _string(key_pair, key("keyPair")),
+        image=non_empty_string(raw.get("image", d.image), key("image")),
+        flavor=non_empty_string(raw.get("flavor", d.flavor), key("flavor")),
+        key_pair=None if key_pair is None else non_empty_string(key_pair, key("keyPair")),
         workers=workers,
         kubernetes_version=version,
         pod_cidr=str(pod),
         service_cidr=str(service),
-        calico_version=_string(
+        calico_version=non_empty_string(
             raw.get("calicoVersion", d.calico_version),
             key("calicoVersion"),
             _CALICO_VERSION,
             "e.g. v3.26.4",
         ),
         encapsulation=encapsulation,
-        bootstrap_token_ttl=_string(
+        bootstrap_token_ttl=non_empty_string(
             raw.get("bootstrapTokenTtl", d.bootstrap_token_ttl),
             key("bootstrapTokenTtl"),
             _TTL,
             "a Go duration such as 24h0m0s",
         ),
-        api_allowed_cidrs=_cidr_list(raw, "apiAllowedCidrs", CLUSTER_KEY),
-        node_port_allowed_cidrs=_cidr_list(raw, "nodePortAllowedCidrs", CLUSTER_KEY),
-        ssh_allowed_cidrs=_cidr_list(raw, "sshAllowedCidrs", CLUSTER_KEY),
-        ready_timeout_seconds=_int(
+        api_allowed_cidrs=_cidrs(raw, "apiAllowedCidrs"),
+        node_port_allowed_cidrs=_cidrs(raw, "nodePortAllowedCidrs"),
+        ssh_allowed_cidrs=_cidrs(raw, "sshAllowedCidrs"),
+        ready_timeout_seconds=int_in_range(
             raw.get("readyTimeoutSeconds", d.ready_timeout_seconds),
             key("readyTimeoutSeconds"),
             60,
@@ -307,13 +270,13 @@ def parse_cluster_settings(raw: Mapping[str, Any] | None) -> ClusterSettings:
 
 def _resources(raw: Any) -> Resources:
     key = f"{WORKLOAD_KEY}.resources"
-    raw = _object(raw, key, _RESOURCE_KEYS)
+    raw = object_with_keys({} if raw is None else raw, key, _RESOURCE_KEYS)
     d = Resources()
     values = {}
     for name, attr in _RESOURCE_KEYS.items():
         pattern = _QUANTITY_CPU if attr.startswith("cpu") else _QUANTITY_MEM
         valid = "e.g. 250m or 1" if attr.startswith("cpu") else "e.g. 128Mi or 1Gi"
-        values[attr] = _string(
+        values[attr] = non_empty_string(
             str(raw.get(name, getattr(d, attr))), f"{key}.{name}", pattern, valid
         )
     return Resources(**values)
@@ -321,7 +284,7 @@ def _resources(raw: Any) -> Resources:
 
 def parse_workload_settings(raw: Mapping[str, Any] | None) -> WorkloadSettings:
     """Validate the raw ``cloudlab:workload`` object; ``image`` is the only required key."""
-    raw = _object(raw, WORKLOAD_KEY, _WORKLOAD_KEYS)
+    raw = object_with_keys({} if raw is None else raw, WORKLOAD_KEY, _WORKLOAD_KEYS)
 
     def key(name: str) -> str:
         return f"{WORKLOAD_KEY}.{name}"
@@ -333,27 +296,31 @@ def parse_workload_settings(raw: Mapping[str, Any] | None) -> WorkloadSettings:
             "e.g. docker.io/<you>/fastapi-app:1.0, built and pushed from apps/fastapi-app",
         )
     d = WorkloadSettings(image="unused")
-    probe_path = _string(raw.get("probePath", d.probe_path), key("probePath"))
+    probe_path = non_empty_string(raw.get("probePath", d.probe_path), key("probePath"))
     if not probe_path.startswith("/"):
         raise ConfigError(key("probePath"), f"{probe_path!r} is not an absolute path", "e.g. /")
-    container_port = _int(
+    container_port = int_in_range(
         raw.get("containerPort", d.container_port), key("containerPort"), 1, 65535, "a port"
     )
     return WorkloadSettings(
-        image=_string(raw["image"], key("image")),
-        app_name=_string(raw.get("appName", d.app_name), key("appName"), _DNS_LABEL, "a DNS label"),
-        namespace=_string(
+        image=non_empty_string(raw["image"], key("image")),
+        app_name=non_empty_string(
+            raw.get("appName", d.app_name), key("appName"), _DNS_LABEL, "a DNS label"
+        ),
+        namespace=non_empty_string(
             raw.get("namespace", d.namespace), key("namespace"), _DNS_LABEL, "a DNS label"
         ),
-        replicas=_int(raw.get("replicas", d.replicas), key("replicas"), 1, 100, "a number of pods"),
+        replicas=int_in_range(
+            raw.get("replicas", d.replicas), key("replicas"), 1, 100, "a number of pods"
+        ),
         container_port=container_port,
-        service_port=_int(
+        service_port=int_in_range(
             raw.get("servicePort", d.service_port), key("servicePort"), 1, 65535, "a port"
         ),
-        node_port=_int(
+        node_port=int_in_range(
             raw.get("nodePort", d.node_port), key("nodePort"), *NODE_PORT_RANGE, "a node port"
         ),
-        placement=_string(
+        placement=non_empty_string(
             raw.get("placement", d.placement), key("placement"), _DNS_LABEL, "a node name"
         ),
         probe_path=probe_path,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.errors import ConfigError
+from components.validation import int_in_range, non_empty_string, object_with_keys
 
 CONFIG_KEY = "cloudlab:proxmox"
 DEFAULT_NODES = ("srv-px1", "srv-px2")
@@ -133,20 +134,8 @@ def _name(value: Any, key: str, what: str) -> str:
     return value.strip()
 
 
-def _text(raw: Mapping[str, Any], name: str, default: str) -> str:
-    value = raw.get(name, default)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(_key(name), f"expected a non-empty string, got {value!r}")
-    return value.strip()
-
-
 def _int(raw: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = raw.get(name, default)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(_key(name), f"expected a whole number, got {value!r}", f"{low}-{high}")
-    return value
+    return int_in_range(raw.get(name, default), _key(name), low, high, "a whole number")
 
 
 def _bool(raw: Mapping[str, Any], name: str, default: bool) -> bool:
@@ -184,9 +173,7 @@ def _placement(raw: Mapping[str, Any], nodes: tuple[str, ...]) -> tuple[Placemen
         slot_path = f"{key}.{slot}"
         started: Any = True
         if isinstance(where, Mapping):
-            unknown = sorted(set(where) - {"node", "started"})
-            if unknown:
-                raise ConfigError(f"{slot_path}.{unknown[0]}", "unknown setting", "node, started")
+            object_with_keys(where, slot_path, ("node", "started"))
             started = where.get("started", True)
             if isinstance(started, str) and started.lower() in ("true", "false"):
                 started = started.lower() == "true"  # `pulumi config set --path` writes text
@@ -209,11 +196,7 @@ def parse_proxmox_settings(raw: Mapping[str, Any] | None) -> ProxmoxSettings:
     """
     if raw is None:
         raise ConfigError(CONFIG_KEY, "missing", "an object with at least group and baseId")
-    if not isinstance(raw, Mapping):
-        raise ConfigError(CONFIG_KEY, f"expected an object, got {raw!r}", ", ".join(_KEYS))
-    unknown = sorted(set(raw) - set(_KEYS))
-    if unknown:
-        raise ConfigError(_key(unknown[0]), "unknown setting", ", ".join(_KEYS))
+    raw = object_with_keys(raw, CONFIG_KEY, _KEYS)
     if "group" not in raw:
         raise ConfigError(_key("group"), "missing", "the group's name, e.g. g07")
     if "baseId" not in raw:
@@ -237,10 +220,10 @@ def parse_proxmox_settings(raw: Mapping[str, Any] | None) -> ProxmoxSettings:
         group=group,
         base_id=base_id,
         nodes=nodes,
-        template=_text(raw, "template", d.template),
+        template=non_empty_string(raw.get("template", d.template), _key("template")),
         os_type=os_type,
         storage=_name(raw.get("storage", d.storage), _key("storage"), "storage id"),
-        bridge=_text(raw, "bridge", d.bridge),
+        bridge=non_empty_string(raw.get("bridge", d.bridge), _key("bridge")),
         memory=_int(raw, "memory", d.memory, 16, 1 << 20),
         swap=_int(raw, "swap", d.swap, 0, 1 << 20),
         disk=_int(raw, "disk", d.disk, 1, 1 << 16),

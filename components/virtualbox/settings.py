@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.errors import ConfigError
+from components.validation import int_in_range, ipv4_address, object_with_keys
 
 CONFIG_KEY = "cloudlab:virtualbox"
 APPLIANCE_SUFFIXES = (".ova", ".ovf")
@@ -83,15 +83,6 @@ def _key(*names: str) -> str:
     return ".".join((CONFIG_KEY, *names))
 
 
-def _object(value: Any, key: str, keys: tuple[str, ...]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(key, f"expected an object, got {value!r}", ", ".join(keys))
-    unknown = sorted(set(value) - set(keys))
-    if unknown:
-        raise ConfigError(f"{key}.{unknown[0]}", "unknown setting", ", ".join(keys))
-    return value
-
-
 def _name(value: Any, key: str) -> str:
     if not isinstance(value, str) or not _NAME.match(value):
         raise ConfigError(
@@ -107,27 +98,25 @@ def _path(value: Any, key: str) -> str:
 
 
 def _int(value: Any, key: str, low: int, high: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(key, f"expected {what}, got {value!r}", f"{low}-{high}")
-    return value
+    # Integers only: a digit string is an error here, unlike in the other labs' settings.
+    return int_in_range(value, key, low, high, what, accept_text=False)
 
 
 def _forward(value: Any, key: str, default: PortForward) -> PortForward:
-    raw = _object(value, key, ("name", "protocol", "hostIp", "hostPort", "guestPort"))
+    raw = object_with_keys(value, key, ("name", "protocol", "hostIp", "hostPort", "guestPort"))
     protocol = raw.get("protocol", default.protocol)
     if protocol not in ("tcp", "udp"):
         raise ConfigError(f"{key}.protocol", f"unknown protocol {protocol!r}", "tcp, udp")
     host_ip = raw.get("hostIp", default.host_ip)
     host_ip = "" if host_ip is None else host_ip
     if host_ip != "":
-        try:
-            host_ip = str(ipaddress.IPv4Address(host_ip))
-        except (ValueError, TypeError):
-            raise ConfigError(
+        host_ip = str(
+            ipv4_address(
+                host_ip,
                 f"{key}.hostIp",
-                f"{host_ip!r} is not an IPv4 address",
                 "empty (every host address), 127.0.0.1 (this machine only) or a host address",
-            ) from None
+            )
+        )
     return PortForward(
         name=_name(raw.get("name", default.name), f"{key}.name"),
         protocol=protocol,
@@ -143,7 +132,7 @@ def _forward(value: Any, key: str, default: PortForward) -> PortForward:
 
 def parse_virtualbox_settings(raw: Mapping[str, Any] | None) -> VirtualBoxSettings:
     """Validate the raw ``cloudlab:virtualbox`` object; missing keys take the lab's values."""
-    raw = _object({} if raw is None else raw, CONFIG_KEY, _KEYS)
+    raw = object_with_keys({} if raw is None else raw, CONFIG_KEY, _KEYS)
     d = VirtualBoxSettings()
     vm_name = _name(raw.get("vmName", d.vm_name), _key("vmName"))
 
@@ -168,7 +157,7 @@ def parse_virtualbox_settings(raw: Mapping[str, Any] | None) -> VirtualBoxSettin
 
     clone = None
     if raw.get("clone") is not None:
-        c = _object(raw["clone"], _key("clone"), ("name", "sshForward"))
+        c = object_with_keys(raw["clone"], _key("clone"), ("name", "sshForward"))
         clone_name = _name(c.get("name", f"{vm_name}-clone"), _key("clone", "name"))
         if clone_name == vm_name:
             raise ConfigError(
@@ -190,7 +179,7 @@ def parse_virtualbox_settings(raw: Mapping[str, Any] | None) -> VirtualBoxSettin
 
     disk_copy = None
     if raw.get("diskCopy") is not None:
-        c = _object(raw["diskCopy"], _key("diskCopy"), ("target", "source", "format"))
+        c = object_with_keys(raw["diskCopy"], _key("diskCopy"), ("target", "source", "format"))
         if "target" not in c:
             raise ConfigError(_key("diskCopy", "target"), "missing", "the path of the copy")
         source = c.get("source", disk)
