@@ -1,18 +1,66 @@
-"""The calculator lab on a real OpenStack cloud (LABS.md section 2)."""
+"""The calculator lab on a real OpenStack cloud (LABS.md section 2), with the VM operations
+the labs exercised (resize, snapshot, a VM booted from a snapshot) driven by config."""
 
 from __future__ import annotations
 
 import pulumi
 
 from components.calculator.settings import parse_calculator_settings
-from components.openstack.calculator_lab import CalculatorLab
+from components.openstack.calculator_lab import CalculatorLab, CalculatorLabOptions
+from components.openstack.operations import parse_vm_operations
+from components.openstack.vm import Vm, VmArgs, VmSnapshot, VmSnapshotArgs
+
+
+def deployed_flavor() -> pulumi.Output[str | None]:
+    """The ``flavor`` this stack exported at its last update (``None`` before the first): what
+    the VMs run now, so a resize to a smaller flavor can warn before it happens."""
+    me = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    return pulumi.StackReference(me).get_output("flavor")
 
 
 def run(config: pulumi.Config) -> None:
-    """Validate ``cloudlab:calculator``, build the lab, export how to reach it."""
+    """Validate ``cloudlab:calculator`` and ``cloudlab:vmOperations``, build the lab and its
+    snapshots, export how to reach it."""
     settings = parse_calculator_settings(config.get_object("calculator"))
-    lab = CalculatorLab("calc", settings)
+    operations = parse_vm_operations(config.get_object("vmOperations"), settings.vm_keys)
+
+    lab = CalculatorLab(
+        "calc",
+        settings,
+        options=CalculatorLabOptions(
+            previous_flavor=deployed_flavor(), flavor_sizes=operations.flavor_sizes
+        ),
+    )
+    environment = {"OS_CLOUD": operations.openstack_cloud} if operations.openstack_cloud else {}
+    snapshots = {
+        image: VmSnapshot(
+            f"calc-snapshot-{image}",
+            VmSnapshotArgs(
+                server_id=lab.vms[vm].instance.id, image_name=image, environment=environment
+            ),
+        )
+        for image, vm in operations.snapshots.items()
+    }
+    restored = {}
+    for name, image in operations.restored.items():
+        network, groups = lab.vm_placement[operations.snapshots[image]]
+        restored[name] = Vm(
+            f"calc-{name}",
+            VmArgs(
+                network=network,
+                image=image,
+                flavor=settings.flavor,
+                key_pair=settings.key_pair,
+                security_group_ids=groups,
+                image_after=[snapshots[image]],
+            ),
+        )
+
     pulumi.export("calculatorUrl", lab.calculator_url)
     pulumi.export("floatingIp", lab.floating_ip)
-    pulumi.export("privateIps", lab.private_ips)
+    pulumi.export(
+        "privateIps", {**lab.private_ips, **{n: vm.private_ip for n, vm in restored.items()}}
+    )
     pulumi.export("topology", settings.topology)
+    pulumi.export("flavor", settings.flavor)
+    pulumi.export("snapshots", {image: snap.image_id for image, snap in snapshots.items()})

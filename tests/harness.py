@@ -117,8 +117,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 class RecordingMocks(pulumi.runtime.Mocks):
     """Mocks giving each resource plausible computed outputs and recording everything."""
 
-    def __init__(self, recording: Recording) -> None:
+    def __init__(self, recording: Recording, stack_outputs: dict[str, Any] | None = None) -> None:
         self.recording = recording
+        self.stack_outputs = stack_outputs or {}
         self._cidrs: dict[str, ipaddress.IPv4Network] = {}
         self._next_host: dict[str, int] = {}
         self._floating = 0
@@ -131,6 +132,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             self._next_host[resource_id] = 10
         elif args.typ == "openstack:networking/port:Port":
             outputs["allFixedIps"] = [self._address(ip) for ip in args.inputs.get("fixedIps", [])]
+        elif args.typ == "pulumi:pulumi:StackReference":
+            # What the referenced stack exported at its last update (a self-reference reads
+            # the stack's own previous outputs).
+            outputs["outputs"] = dict(self.stack_outputs)
         elif args.typ == "openstack:networking/floatingIp:FloatingIp":
             self._floating += 1
             outputs["address"] = f"203.0.113.{self._floating}"
@@ -161,14 +166,18 @@ def run_program(
     *,
     preview: bool = False,
     recording: Recording | None = None,
+    stack_outputs: dict[str, Any] | None = None,
+    mocks_class: type[RecordingMocks] | None = None,
 ) -> Recording:
     """Run ``program`` under mocks with ``config`` (``{"cloudlab:key": value}``) set.
 
     Exceptions raised by the program (validation errors) propagate to the caller; pass
-    ``recording`` to see what was registered before the failure.
+    ``recording`` to see what was registered before the failure. ``stack_outputs`` is what
+    a StackReference reads (e.g. the stack's own last outputs); ``mocks_class`` a subclass of
+    :class:`RecordingMocks` computing more outputs (e.g. for pulumi-tls).
     """
     recording = Recording() if recording is None else recording
-    mocks = RecordingMocks(recording)
+    mocks = (mocks_class or RecordingMocks)(recording, stack_outputs)
     set_all_config(
         {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}
     )

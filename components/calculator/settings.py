@@ -84,6 +84,17 @@ class CalculatorSettings:
         """Whether this is the two-network topology."""
         return self.topology == "secured"
 
+    def operand_keys(self, operator: str) -> list[str]:
+        """Names of an operator's VMs or containers: ``sum``, or ``sum-1``... with replicas."""
+        if self.replicas == 1:
+            return [operator]
+        return [f"{operator}-{index}" for index in range(1, self.replicas + 1)]
+
+    @property
+    def vm_keys(self) -> list[str]:
+        """``calculator`` and every operand's keys, in the order the labs list them."""
+        return ["calculator", *(k for op in OPERATORS for k in self.operand_keys(op))]
+
 
 _KEYS: dict[str, str] = {
     "topology": "topology",

@@ -192,11 +192,7 @@ class CalculatorTwin(pulumi.ComponentResource):
         urls: dict[str, list[str]] = {}
         addresses = iter(plan.operands)
         for operator, port in s.service_ports.items():
-            keys = (
-                [operator]
-                if s.replicas == 1
-                else [f"{operator}-{i}" for i in range(1, s.replicas + 1)]
-            )
+            keys = s.operand_keys(operator)
             self.operands[operator] = []
             urls[operator] = []
             for key in keys:

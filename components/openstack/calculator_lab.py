@@ -10,6 +10,9 @@ flat: the five VMs on one network behind the edge router, the floating IP on the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 import pulumi
 import pulumi_openstack as openstack
 
@@ -18,7 +21,19 @@ from components.calculator.userdata import render_user_data
 from components.openstack.network import PrivateNetwork, PrivateNetworkArgs, Route
 from components.openstack.router import Router, RouterArgs, RouterInterfaceSpec
 from components.openstack.security_group import IngressRule, SecurityGroup, SecurityGroupArgs
-from components.openstack.vm import Vm, VmArgs
+from components.openstack.vm import DEFAULT_FLAVOR_SIZES, FlavorSize, Vm, VmArgs
+
+
+@dataclass
+class CalculatorLabOptions:
+    """How the lab's VMs are judged on a resize (optional)."""
+
+    previous_flavor: pulumi.Input[str | None] = None
+    """The flavor the VMs run now (the stack's last ``flavor`` output)."""
+    flavor_sizes: Mapping[str, FlavorSize] = field(
+        default_factory=lambda: dict(DEFAULT_FLAVOR_SIZES)
+    )
+    """Sizes of the flavors, to warn before a shrinking resize."""
 
 
 class CalculatorLab(pulumi.ComponentResource):
@@ -35,14 +50,20 @@ class CalculatorLab(pulumi.ComponentResource):
     floating_ip: pulumi.Output[str]
     calculator_url: pulumi.Output[str]
     private_ips: dict[str, pulumi.Output[str]]
+    vms: dict[str, Vm]
+    """Every VM by its key: ``calculator``, ``sum`` (or ``sum-1``...), ..."""
+    vm_placement: dict[str, tuple[PrivateNetwork, list[pulumi.Output[str]]]]
+    """Network and security groups of each VM, for a VM booted from its snapshot."""
 
     def __init__(
         self,
         name: str,
         settings: CalculatorSettings,
         opts: pulumi.ResourceOptions | None = None,
+        options: CalculatorLabOptions | None = None,
     ) -> None:
         super().__init__("cloudlab:openstack:CalculatorLab", name, None, opts)
+        resize = options or CalculatorLabOptions()
         child = pulumi.ResourceOptions(parent=self)
         s = settings
         external = openstack.networking.get_network_output(
@@ -129,12 +150,10 @@ class CalculatorLab(pulumi.ComponentResource):
 
         self.operands = {}
         self.private_ips = {}
+        self.vms = {}
+        self.vm_placement = {}
         for operator, port in s.service_ports.items():
-            keys = (
-                [operator]
-                if s.replicas == 1
-                else [f"{operator}-{index}" for index in range(1, s.replicas + 1)]
-            )
+            keys = s.operand_keys(operator)
             self.operands[operator] = [
                 Vm(
                     f"{name}-{key}",
@@ -145,14 +164,17 @@ class CalculatorLab(pulumi.ComponentResource):
                         key_pair=s.key_pair,
                         security_group_ids=[self.operand_groups[operator].group_id],
                         user_data=render_user_data(operator, port),
+                        previous_flavor=resize.previous_flavor,
+                        flavor_sizes=resize.flavor_sizes,
                     ),
                     child,
                 )
                 for key in keys
             ]
-            self.private_ips.update(
-                (key, vm.private_ip) for key, vm in zip(keys, self.operands[operator], strict=True)
-            )
+            for key, vm in zip(keys, self.operands[operator], strict=True):
+                self.vms[key] = vm
+                self.private_ips[key] = vm.private_ip
+                self.vm_placement[key] = (operand_network, [self.operand_groups[operator].group_id])
 
         operand_urls = pulumi.Output.all(
             **{
@@ -179,6 +201,8 @@ class CalculatorLab(pulumi.ComponentResource):
                 floating_ip_pool=s.external_network,
                 # Neutron binds a floating IP only once the subnet reaches the external network.
                 floating_ip_after=[self.edge_router],
+                previous_flavor=resize.previous_flavor,
+                flavor_sizes=resize.flavor_sizes,
             ),
             child,
         )
@@ -188,6 +212,8 @@ class CalculatorLab(pulumi.ComponentResource):
             "http://", self.floating_ip, ":", str(s.public_port)
         )
         self.private_ips = {"calculator": self.gateway.private_ip, **self.private_ips}
+        self.vms = {"calculator": self.gateway, **self.vms}
+        self.vm_placement["calculator"] = (self.frontend, [self.gateway_group.group_id])
         self.register_outputs(
             {
                 "calculator_url": self.calculator_url,

@@ -13,7 +13,6 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-import harness
 import pulumi
 from harness import Recording, RecordingMocks, run_program
 
@@ -61,19 +60,10 @@ class K8sMocks(RecordingMocks):
 def run_k8s_stack(
     module: str, config: dict[str, Any] | None = None, recording: Recording | None = None
 ) -> Recording:
-    """Run ``stacks.<module>.run`` under K8sMocks with a ``{"cloudlab:key": value}`` config.
-
-    ``run_program`` builds its mocks from ``harness.RecordingMocks``; it is swapped for
-    :class:`K8sMocks` for this run only.
-    """
+    """Run ``stacks.<module>.run`` under K8sMocks with a ``{"cloudlab:key": value}`` config."""
     stack_module = importlib.import_module(f"stacks.{module}")
 
     def program() -> None:
         stack_module.run(pulumi.Config("cloudlab"))
 
-    original = harness.RecordingMocks
-    harness.RecordingMocks = K8sMocks  # type: ignore[misc]
-    try:
-        return run_program(program, config or {}, recording=recording)
-    finally:
-        harness.RecordingMocks = original  # type: ignore[misc]
+    return run_program(program, config or {}, recording=recording, mocks_class=K8sMocks)
