@@ -136,6 +136,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             # What the referenced stack exported at its last update (a self-reference reads
             # the stack's own previous outputs).
             outputs["outputs"] = dict(self.stack_outputs)
+        elif args.typ == "pulumi-python:dynamic/cloudlab/docker:LocalImage":
+            outputs["image_id"] = f"sha256:{args.name}"
+            outputs["ref"] = f"{args.inputs['name']}:{args.inputs.get('tag', 'latest')}"
         elif args.typ == "openstack:networking/floatingIp:FloatingIp":
             self._floating += 1
             outputs["address"] = f"203.0.113.{self._floating}"
