@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
-from .spec import decide, input_hashes, stack_labels, to_props
+from .spec import hash_diff, input_hashes, stack_labels, to_props
 
 
 @dataclasses.dataclass
@@ -85,14 +85,12 @@ class CommittedImageProvider(dyn.ResourceProvider):
         return dyn.CreateResult(id_=ref, outs=outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
-        d = decide(
-            olds.get("input_hashes") or {},
-            input_hashes(news, INPUT_KEYS),
+        return hash_diff(
+            olds,
+            news,
+            INPUT_KEYS,
             REPLACE_KEYS,
             delete_before_replace=True,
-        )
-        return dyn.DiffResult(
-            changes=d.changes, replaces=d.replaces, delete_before_replace=d.delete_before_replace
         )
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:

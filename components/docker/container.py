@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
-from .spec import adoptable, decide, input_hashes, spec_labels, to_props, value_hash
+from .spec import adoptable, hash_diff, input_hashes, spec_labels, to_props, value_hash
 
 ROUTING_CAP = "NET_ADMIN"
 
@@ -367,15 +367,13 @@ class ContainerProvider(dyn.ResourceProvider):
         )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
-        d = decide(
-            olds.get("input_hashes") or {},
-            input_hashes(news, INPUT_KEYS),
+        return hash_diff(
+            olds,
+            news,
+            INPUT_KEYS,
             REPLACE_KEYS,
             delete_before_replace=True,  # same name and fixed addresses: the old one must go first
             drift=olds.get("status") not in (None, "running"),
-        )
-        return dyn.DiffResult(
-            changes=d.changes, replaces=d.replaces, delete_before_replace=d.delete_before_replace
         )
 
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:

@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
-from .spec import decide, input_hashes, stack_labels, to_props
+from .spec import hash_diff, input_hashes, stack_labels, to_props
 
 DEFAULT_EXCLUDES: tuple[str, ...] = ("__pycache__", "*.pyc", ".git", ".pytest_cache", ".ruff_cache")
 
@@ -113,14 +113,12 @@ class LocalImageProvider(dyn.ResourceProvider):
         return dyn.CreateResult(id_=outs["ref"], outs=outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
-        d = decide(
-            olds.get("input_hashes") or {},
-            input_hashes(news, INPUT_KEYS),
+        return hash_diff(
+            olds,
+            news,
+            INPUT_KEYS,
             REPLACE_KEYS,
             delete_before_replace=False,
-        )
-        return dyn.DiffResult(
-            changes=d.changes, replaces=d.replaces, delete_before_replace=d.delete_before_replace
         )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
-from .spec import adoptable, decide, input_hashes, spec_labels, to_props, value_hash
+from .spec import adoptable, hash_diff, input_hashes, spec_labels, to_props, value_hash
 
 
 @dataclasses.dataclass
@@ -101,14 +101,12 @@ class NetworkProvider(dyn.ResourceProvider):
         return outs
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
-        d = decide(
-            olds.get("input_hashes") or {},
-            input_hashes(news, INPUT_KEYS),
+        return hash_diff(
+            olds,
+            news,
+            INPUT_KEYS,
             REPLACE_KEYS,
             delete_before_replace=True,
-        )
-        return dyn.DiffResult(
-            changes=d.changes, replaces=d.replaces, delete_before_replace=d.delete_before_replace
         )
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:

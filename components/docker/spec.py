@@ -103,6 +103,33 @@ def decide(
     )
 
 
+def hash_diff(
+    olds: Mapping[str, Any],
+    news: Mapping[str, Any],
+    input_keys: Iterable[str],
+    replace_keys: Iterable[str],
+    *,
+    delete_before_replace: bool,
+    drift: bool = False,
+) -> Any:
+    """A provider's ``diff``: the input hashes kept in the old outputs against the new inputs'.
+
+    Returns a ``pulumi.dynamic.DiffResult`` from :func:`decide`.
+    """
+    import pulumi.dynamic as dyn
+
+    d = decide(
+        olds.get("input_hashes") or {},
+        input_hashes(news, input_keys),
+        replace_keys,
+        delete_before_replace=delete_before_replace,
+        drift=drift,
+    )
+    return dyn.DiffResult(
+        changes=d.changes, replaces=d.replaces, delete_before_replace=d.delete_before_replace
+    )
+
+
 def to_props(value: Any) -> Any:
     """Turn (nested) args dataclasses into plain dicts and lists for Pulumi.
 

@@ -10,18 +10,10 @@ from harness import Recording
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pulumi.config import ConfigTypeError
+from strategies import junk
 
 from components.errors import ConfigError
 
-junk = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(allow_nan=True),
-    st.text(max_size=12),
-    st.lists(st.integers(), max_size=2),
-    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
-)
 docker_values = st.fixed_dictionaries(
     {},
     optional={

@@ -12,6 +12,7 @@ import pytest
 from harness import Recording
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from strategies import junk
 
 from components.errors import ConfigError
 
@@ -40,15 +41,6 @@ plausible_cidr = st.sampled_from(
     ["192.168.210.0/24", "192.168.18.0/24", "10.0.0.0/16", "10.0.0.0/24", "172.16.5.0/28"]
 )
 port = st.one_of(st.integers(min_value=-5, max_value=70000), st.sampled_from([80, 50001, 50005]))
-junk = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(allow_nan=True),
-    st.text(max_size=12),
-    st.lists(st.integers(), max_size=2),
-    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
-)
 
 
 def mostly(valid: st.SearchStrategy[Any], invalid: st.SearchStrategy[Any]) -> st.SearchStrategy:
