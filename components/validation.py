@@ -41,6 +41,11 @@ def non_empty_string(
     return value
 
 
+def _digits(value: Any) -> bool:
+    """Whether ``value`` is text of ASCII digits only (``"²".isdigit()`` is true too)."""
+    return isinstance(value, str) and value.strip().isascii() and value.strip().isdigit()
+
+
 def int_in_range(
     value: Any, key: str, low: int, high: int, what: str, *, accept_text: bool = True
 ) -> int:
@@ -49,7 +54,7 @@ def int_in_range(
     With ``accept_text`` a string of digits counts as its number (``pulumi config set
     --path`` writes text); without it only a real integer does. Booleans never do.
     """
-    if accept_text and isinstance(value, str) and value.strip().isdigit():
+    if accept_text and _digits(value):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(key, f"expected {what}, got {value!r}", f"{low}-{high}")
@@ -59,7 +64,7 @@ def int_in_range(
 def port(value: Any, key: str) -> int:
     """A TCP port number, 1-65535; a string of digits counts as its number."""
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
+        if _digits(value):
             value = int(value.strip())
         else:
             raise ConfigError(key, f"expected a TCP port number, got {value!r}", "1-65535")

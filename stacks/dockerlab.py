@@ -11,7 +11,11 @@ import pulumi
 
 from components.calculator.settings import CONFIG_KEY as CALCULATOR_KEY
 from components.calculator.settings import parse_calculator_settings
-from components.docker.calculator_twin import CalculatorTwin, CalculatorTwinArgs
+from components.docker.calculator_twin import (
+    CalculatorTwin,
+    CalculatorTwinArgs,
+    plan_addresses,
+)
 from components.docker.settings import parse_docker_settings
 from components.dockerlab import DockerLab, DockerLabArgs, parse_dockerlab_settings
 from components.errors import ConfigError
@@ -31,6 +35,7 @@ def run(config: pulumi.Config) -> None:
                 "flat (or cloudlab:dockerlab.orchestration: false)",
             )
         docker = parse_docker_settings(config.get_object("docker"))
+        plan_addresses(calculator)  # a twin that does not fit fails before the lab is built
 
     stack = pulumi.get_stack()
     lab = DockerLab("lab", DockerLabArgs(settings=lab_settings, stack=stack))

@@ -28,6 +28,7 @@ CONFIG_KEY = "cloudlab:calculator"
 TOPOLOGIES = ("secured", "flat")
 OPERATORS = ("sum", "sub", "mul", "div")
 MAX_REPLICAS = 250
+SSH_PORT = 22
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,16 @@ def parse_calculator_settings(raw: Mapping[str, Any] | None) -> CalculatorSettin
 
     public_port = port(raw.get("publicPort", d.public_port), _key("publicPort"))
     service_ports = _service_ports(raw)
-    seen: dict[int, str] = {public_port: "publicPort"}
+    # The lab's images run sshd on 22: a service there could not start, and its rule would
+    # collide with the SSH rule.
+    seen: dict[int, str] = {SSH_PORT: "SSH (sshd on the lab's images)"}
+    if public_port in seen:
+        raise ConfigError(
+            _key("publicPort"),
+            f"port {public_port} is already used by {seen[public_port]}",
+            "another port, e.g. 50005 or 80",
+        )
+    seen[public_port] = "publicPort"
     for name, number in service_ports.items():
         if number in seen:
             raise ConfigError(
@@ -244,12 +254,35 @@ def parse_calculator_settings(raw: Mapping[str, Any] | None) -> CalculatorSettin
         service_ports=service_ports,
         allowed_cidrs=allowed,
         ssh_allowed_cidrs=_cidrs(raw, "sshAllowedCidrs", d.ssh_allowed_cidrs),
-        replicas=int_in_range(
-            raw.get("replicas", 1),
-            _key("replicas"),
-            1,
-            MAX_REPLICAS,
-            "a whole number of VMs",
-            accept_text=False,
-        ),
+        replicas=_replicas_that_fit(raw, topology, frontend, backend),
     )
+
+
+def _replicas_that_fit(
+    raw: Mapping[str, Any],
+    topology: str,
+    frontend: ipaddress.IPv4Network,
+    backend: ipaddress.IPv4Network,
+) -> int:
+    """``replicas``, if the operand VMs fit their subnet beside the router and DHCP ports."""
+    replicas = int_in_range(
+        raw.get("replicas", 1),
+        _key("replicas"),
+        1,
+        MAX_REPLICAS,
+        "a whole number of VMs",
+        accept_text=False,
+    )
+    # secured: the back end holds the operands, the router's leg and DHCP; flat: one network
+    # holds everything, the edge router's leg and DHCP.
+    net, others, cidr_key = (
+        (backend, 2, "backendCidr") if topology == "secured" else (frontend, 3, "frontendCidr")
+    )
+    room = (net.num_addresses - 2 - others) // 4
+    if replicas > room:
+        raise ConfigError(
+            _key("replicas"),
+            f"{4 * replicas} operand VMs do not fit in {cidr_key} {net}",
+            f"at most {room} replicas there, or a larger {cidr_key}",
+        )
+    return replicas

@@ -173,7 +173,8 @@ _RESOURCE_KEYS = {
 
 
 def _cidrs(raw: Mapping[str, Any], name: str) -> tuple[str, ...]:
-    return cidr_list(raw.get(name, []), f"{CLUSTER_KEY}.{name}")
+    # unique: each CIDR becomes a security-group rule, and Neutron refuses a duplicate.
+    return cidr_list(raw.get(name, []), f"{CLUSTER_KEY}.{name}", unique=True)
 
 
 def parse_cluster_settings(raw: Mapping[str, Any] | None) -> ClusterSettings:

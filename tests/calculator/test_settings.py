@@ -135,6 +135,24 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
         "cloudlab:calculator.allowedCidrs[1]",
         "listed twice",
     ),
+    ({"publicPort": 22}, "cloudlab:calculator.publicPort", "already used by SSH"),
+    ({"servicePorts": {"sum": 22}}, "cloudlab:calculator.servicePorts.sum", "already used by SSH"),
+    ({"publicPort": "²"}, "cloudlab:calculator.publicPort", "1-65535"),
+    (
+        {"replicas": 2, "backendCidr": "192.168.18.0/29"},
+        "cloudlab:calculator.replicas",
+        "at most 1 replicas there, or a larger backendCidr",
+    ),
+    (
+        {
+            "topology": "flat",
+            "replicas": 3,
+            "frontendCidr": "10.0.0.0/28",
+            "routerFrontendIp": "10.0.0.1",
+        },
+        "cloudlab:calculator.replicas",
+        "at most 2 replicas",
+    ),
     ({"replicas": 0}, "cloudlab:calculator.replicas", "1-250"),
     ({"replicas": 2.5}, "cloudlab:calculator.replicas", "1-250"),
 ]

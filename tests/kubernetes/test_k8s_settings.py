@@ -63,6 +63,16 @@ def test_patch_version_keeps_its_minor() -> None:
         ({"masterIp": "192.168.60.253"}, "cloudlab:kubernetes.masterIp"),
         ({"masterIp": "192.168.60.3"}, "cloudlab:kubernetes.masterIp"),
         ({"apiAllowedCidrs": ["nowhere"]}, "cloudlab:kubernetes.apiAllowedCidrs[0]"),
+        (  # each CIDR is a security-group rule; Neutron refuses a duplicate
+            {"apiAllowedCidrs": ["198.51.100.0/24", "198.51.100.0/24"]},
+            "cloudlab:kubernetes.apiAllowedCidrs[1]",
+        ),
+        (
+            {"sshAllowedCidrs": ["10.0.0.0/8", "10.0.0.0/8"]},
+            "cloudlab:kubernetes.sshAllowedCidrs[1]",
+        ),
+        ({"masterIp": "255.255.255.254"}, "cloudlab:kubernetes.masterIp"),
+        ({"workers": "²"}, "cloudlab:kubernetes.workers"),
         ({"calicoVersion": "latest"}, "cloudlab:kubernetes.calicoVersion"),
         ({"readyTimeoutSeconds": 5}, "cloudlab:kubernetes.readyTimeoutSeconds"),
     ],

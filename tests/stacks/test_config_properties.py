@@ -40,7 +40,9 @@ cidr = st.builds(lambda a, p: f"{a}/{p}", address, st.integers(min_value=0, max_
 plausible_cidr = st.sampled_from(
     ["192.168.210.0/24", "192.168.18.0/24", "10.0.0.0/16", "10.0.0.0/24", "172.16.5.0/28"]
 )
-port = st.one_of(st.integers(min_value=-5, max_value=70000), st.sampled_from([80, 50001, 50005]))
+port = st.one_of(
+    st.integers(min_value=-5, max_value=70000), st.sampled_from([22, 80, 50001, 50005])
+)
 
 
 def mostly(valid: st.SearchStrategy[Any], invalid: st.SearchStrategy[Any]) -> st.SearchStrategy:
@@ -59,7 +61,7 @@ values: dict[str, st.SearchStrategy[Any]] = {
     "image": mostly(st.sampled_from(["ubuntu_20", "cirros"]), junk),
     "flavor": mostly(st.sampled_from(["nano", "small2"]), junk),
     "keyPair": mostly(st.just("lab"), junk),
-    "publicPort": mostly(st.sampled_from([80, 50005, 8080]), st.one_of(port, junk)),
+    "publicPort": mostly(st.sampled_from([22, 80, 50005, 8080]), st.one_of(port, junk)),
     "servicePorts": mostly(
         st.fixed_dictionaries({}, optional={k: port for k in ("sum", "sub", "mul", "div")}),
         st.one_of(st.fixed_dictionaries({"pow": port}), junk),
