@@ -70,15 +70,26 @@ class RetryPolicy:
         ]
 
 
+class TaskPollError(RuntimeError):
+    """A task's status could not be read, even after retries: it may still run (or be done),
+    so the action is never submitted again."""
+
+
+def _unreachable(error: BaseException) -> bool:
+    """A network error or a server-side (5xx) answer: worth reading the status again."""
+    if isinstance(error, ResourceException):
+        return error.status_code >= 500
+    return isinstance(error, requests.ConnectionError | requests.Timeout)
+
+
 def transient(error: BaseException) -> bool:
     """Errors worth another try: server-side API errors, network errors, failed tasks.
 
-    Client errors (4xx: bad request, auth, not found) and task timeouts are not: repeating
-    them would fail the same way, or run the operation twice.
+    Client errors (4xx: bad request, auth, not found), task timeouts and unreadable task
+    statuses are not: repeating them would fail the same way, or run the operation twice. A
+    failed task ended without doing its work, so submitting it again is safe.
     """
-    if isinstance(error, ResourceException):
-        return error.status_code >= 500
-    return isinstance(error, requests.ConnectionError | requests.Timeout | TaskFailedError)
+    return _unreachable(error) or isinstance(error, TaskFailedError)
 
 
 def retry(
@@ -114,15 +125,25 @@ def wait_task(
     poll_interval: float,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    poll_policy: RetryPolicy | None = None,
 ) -> dict[str, Any]:
     """Poll ``/nodes/{node}/tasks/{upid}/status`` every ``poll_interval`` until the task stops.
 
-    Returns the final status, raises :class:`TaskFailedError` if its exit status is not ``OK`` and
-    :class:`TaskTimeoutError` if it still runs after ``timeout`` seconds.
+    Returns the final status, raises :class:`TaskFailedError` if its exit status is not ``OK``,
+    :class:`TaskTimeoutError` if it still runs after ``timeout`` seconds, and
+    :class:`TaskPollError` if a status cannot be read even after ``poll_policy``'s retries.
     """
     deadline = clock() + timeout
+    policy = poll_policy or RetryPolicy()
+
+    def read_status() -> dict[str, Any]:
+        return api.nodes(node).tasks(upid).status.get()
+
     while True:
-        status = api.nodes(node).tasks(upid).status.get()
+        try:
+            status = retry(read_status, policy, sleep=sleep, retriable=_unreachable)
+        except Exception as error:
+            raise TaskPollError(f"task {upid}: cannot read its status ({error})") from error
         if status.get("status") == "stopped":
             if status.get("exitstatus") != "OK":
                 raise TaskFailedError(upid, str(status.get("exitstatus")))
@@ -184,6 +205,7 @@ class ApiExecutor:
             poll_interval=self.timing.poll_interval,
             sleep=self.sleep,
             clock=self.clock,
+            poll_policy=self.policy,
         )
         return upid
 

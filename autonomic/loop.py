@@ -78,8 +78,15 @@ class Manager:
         """Stop and delete every container of the group; check that none is left."""
         decisions = self.round(policy.cleanup, dry_run=dry_run)
         if not dry_run:
-            left = self.observe().containers
-            self.log.event("cleanup-done", left=[c.vmid for c in left])
+            after = self.observe()
+            left = after.containers
+            blind = [n.name for n in after.nodes if not n.online]
+            self.log.event("cleanup-done", left=[c.vmid for c in left], offline=blind)
             if left:
                 raise RuntimeError(f"cleanup left {len(left)} containers: {[c.vmid for c in left]}")
+            if blind:
+                raise RuntimeError(
+                    f"cleanup cannot see {', '.join(blind)} (offline): the group's containers "
+                    "there are left; run cleanup again once the node is back"
+                )
         return decisions

@@ -48,11 +48,13 @@ def analyse(snapshot: Snapshot, t: AutonomicSettings) -> Analysis:
     online = [n for n in snapshot.nodes if n.online]
     total = sum(n.mem_total for n in online)
     cluster = sum(n.mem_used for n in online) / total if total > 0 else 1.0
+    # A node reporting no memory cannot be judged (nor relieved): no move, no drop there.
+    measured = [n for n in online if n.mem_total > 0]
     return Analysis(
         cluster_usage=cluster,
-        dropping=tuple(n.name for n in online if n.usage >= t.dropping_threshold),
+        dropping=tuple(n.name for n in measured if n.usage >= t.dropping_threshold),
         migrating=tuple(
-            n.name for n in online if t.migration_threshold <= n.usage < t.dropping_threshold
+            n.name for n in measured if t.migration_threshold <= n.usage < t.dropping_threshold
         ),
     )
 

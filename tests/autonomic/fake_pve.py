@@ -80,7 +80,8 @@ class Task:
 
 @dataclass
 class Fault:
-    """``http`` (submission answered with ``code``), ``task`` (task fails) or ``hang``."""
+    """``http`` (submission answered with ``code``), ``task`` (task fails), ``hang``, or, as
+    the fault of the op ``status``, a task-status poll answered with ``code``."""
 
     kind: str
     message: str = "injected failure"
@@ -143,7 +144,7 @@ class FakeProxmox:
             return sorted(v for v, c in self.cts.items() if c.status == "running")
 
     def inject(self, op: str, fault: Fault, times: int = 1) -> None:
-        assert op in OPERATIONS, op
+        assert op in (*OPERATIONS, "status"), op
         with self.lock:
             self.faults[op].extend([fault] * times)
 
@@ -255,6 +256,9 @@ class FakeProxmox:
         task.exitstatus = "OK" if error is None else error
 
     def _task_status(self, upid: str) -> tuple[int, Any]:
+        fault = self._fault("status")
+        if fault is not None:
+            return fault.code, fault.message
         task = self.tasks.get(upid)
         if task is None:
             return 500, f"no such task '{upid}'"

@@ -15,6 +15,7 @@ from autonomic.execute import (
     ExecutionError,
     RetryPolicy,
     TaskFailedError,
+    TaskPollError,
     TaskTimeoutError,
     retry,
     transient,
@@ -232,6 +233,29 @@ def test_a_server_error_is_retried_with_backoff_until_the_attempts_run_out(
     assert fake.cts[4201].status == "stopped"
 
 
+def test_an_unreadable_task_status_is_read_again_and_the_action_not_resubmitted(
+    fake: FakeProxmox, executor: ApiExecutor, log: Any
+) -> None:
+    """A 502 while polling: the task may still run, so only the poll is repeated."""
+    fake.add_ct(4201, PX1)
+    fake.inject("status", Fault("http", "proxy loop", code=502), times=2)
+    executor.execute(plan(Action("stop", 4201, PX1)))
+    assert fake.cts[4201].status == "stopped"
+    assert fake.count("stop") == 1
+    assert log.of("retry") == []  # the action itself was not retried
+
+
+def test_a_task_status_that_stays_unreadable_fails_without_resubmitting(
+    fake: FakeProxmox, executor: ApiExecutor
+) -> None:
+    fake.add_ct(4201, PX1)
+    fake.inject("status", Fault("http", "proxy loop", code=502), times=10)
+    with pytest.raises(ExecutionError, match="cannot read its status") as info:
+        executor.execute(plan(Action("stop", 4201, PX1)))
+    assert isinstance(info.value.__cause__, TaskPollError)
+    assert fake.count("stop") == 1
+
+
 def test_a_client_error_is_not_retried(fake: FakeProxmox, executor: ApiExecutor, log: Any) -> None:
     fake.add_ct(4201, PX1, running=False)
     with pytest.raises(ExecutionError, match="no such node"):
@@ -286,6 +310,7 @@ def test_which_errors_are_transient() -> None:
     assert transient(requests.ConnectionError())
     assert transient(TaskFailedError("u", "x"))
     assert not transient(TaskTimeoutError("t"))
+    assert not transient(TaskPollError("u"))
     assert not transient(ValueError())
 
 

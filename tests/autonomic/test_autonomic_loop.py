@@ -111,6 +111,17 @@ def test_cleanup_leaves_no_container(fake: FakeProxmox, manager: Manager, log: A
     assert list(fake.cts) == [4301]
 
 
+def test_cleanup_with_a_node_offline_does_not_claim_success(
+    fake: FakeProxmox, manager: Manager, log: Any
+) -> None:
+    fill(fake, manager)
+    fake.nodes[PX2].online = False
+    with pytest.raises(RuntimeError, match=f"cannot see {PX2}"):
+        manager.cleanup()
+    assert log.of("cleanup-done")[-1]["offline"] == [PX2]
+    assert any(ct.node == PX2 for ct in fake.cts.values())
+
+
 def test_a_dry_run_prints_the_plan_and_changes_nothing(
     fake: FakeProxmox, manager: Manager, log: Any
 ) -> None:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from autonomic import policy
 from autonomic.model import Action, ContainerState, NodeUsage, Snapshot, actions_of
 from autonomic.settings import AutonomicSettings
-from components.proxmox.settings import ProxmoxSettings, parse_proxmox_settings
+from components.proxmox.settings import parse_proxmox_settings
 
 T = AutonomicSettings(creation_limit=0.16, migration_threshold=0.30, dropping_threshold=0.40)
 S = parse_proxmox_settings({"group": "g07", "baseId": 42})
@@ -249,4 +249,8 @@ def test_snapshot_round_trips_through_json() -> None:
 
 def test_actions_read_well() -> None:
     assert str(Action("migrate", 4201, PX1, PX2)) == "migrate 4201 on srv-px1 -> srv-px2"
-    assert isinstance(S, ProxmoxSettings)
+
+
+def test_a_node_reporting_no_memory_is_neither_offloaded_nor_balanced() -> None:
+    s = Snapshot((NodeUsage(PX1, 0, 0), NodeUsage(PX2, 10, 1000)), (ct(4201, PX1),))
+    assert [d.action for d in policy.offload(s, T) + policy.balance(s, T) if d.action] == []
