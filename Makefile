@@ -23,7 +23,7 @@ TOOLCHAIN_BIN = $(shell scripts/toolchain.sh --bin-dir 2>/dev/null)
 PULUMI = PATH="$(TOOLCHAIN_BIN):$$PATH" pulumi
 
 .PHONY: help venv toolchain docker base-image lab-image state up down preview test test-unit lint bench \
-	policy bench-load bench-program bench-twin edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup
+	policy bench-load bench-services bench-program bench-twin edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
@@ -82,7 +82,7 @@ lint: venv ## ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: bench-program bench-twin ## run every benchmark
+bench: bench-program bench-services bench-twin bench-load ## run every benchmark
 
 bench-program: venv ## program evaluation under mocks, 4 vs 100 operand VMs, graph depth
 	$(VENV)/bin/python bench/bench_program.py
@@ -101,7 +101,10 @@ autonomic-run: venv ## run the autonomic manager's loop against PROXMOX_VE_ENDPO
 autonomic-cleanup: venv ## stop and delete every container of the group
 	$(VENV)/bin/python -m autonomic --config $(PROXMOX_CONFIG) cleanup
 
-bench-load: venv ## load through 127.0.0.1:50005 (needs `make up`) vs one operand service
+bench-services: venv ## the services in-process, requests per second
+	$(VENV)/bin/python bench/bench_services.py
+
+bench-load: up ## 2,000 requests through the twin's 127.0.0.1:50005 vs one operand service
 	$(VENV)/bin/python bench/bench_load.py --url http://127.0.0.1:50005
 
 EDGE_STACK ?= kubernetes

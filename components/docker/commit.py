@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
-from .spec import hash_diff, input_hashes, stack_labels, to_props
+from .spec import adoptable, hash_diff, input_hashes, spec_labels, to_props, value_hash
 
 
 @dataclasses.dataclass
@@ -57,17 +57,25 @@ class CommittedImageProvider(dyn.ResourceProvider):
 
         client = docker_client()
         ref = f"{props['name']}:{props.get('tag') or 'latest'}"
+        spec = value_hash(input_hashes(props, REPLACE_KEYS))
         try:
-            client.images.get(ref)
+            existing = client.images.get(ref)
         except docker.errors.ImageNotFound:
             pass
         else:
+            if adoptable(existing.labels, props["stack"], spec):
+                # Committed by an interrupted update, from these very inputs: take it over.
+                return self._created(props, ref, existing.id)
             raise RuntimeError(
-                f"an image {ref} already exists; remove it (docker rmi {ref}) or pick another name"
+                f"an image {ref} already exists and is not this snapshot; remove it "
+                f"(docker rmi {ref}) or pick another name"
             )
         changes = list(props.get("changes") or [])
-        # The stack label lets components.docker.cleanup(stack, images=True) find the snapshot.
-        changes += [f'LABEL "{k}"="{v}"' for k, v in stack_labels(props["stack"]).items()]
+        # The stack label lets components.docker.cleanup(stack, images=True) find the snapshot;
+        # the spec label lets a later create adopt it (see spec.adoptable).
+        changes += [
+            f'LABEL "{k}"="{v}"' for k, v in spec_labels(props["stack"], None, spec).items()
+        ]
         try:
             result = client.api.commit(
                 props["container"],
@@ -80,8 +88,12 @@ class CommittedImageProvider(dyn.ResourceProvider):
             )
         except docker.errors.APIError as exc:
             raise RuntimeError(f"docker commit {props['container']} {ref}: {exc}") from exc
+        return self._created(props, ref, result["Id"])
+
+    @staticmethod
+    def _created(props: dict[str, Any], ref: str, image_id: str) -> dyn.CreateResult:
         outs = {k: props.get(k) for k in INPUT_KEYS}
-        outs.update(ref=ref, image_id=result["Id"], input_hashes=input_hashes(props, INPUT_KEYS))
+        outs.update(ref=ref, image_id=image_id, input_hashes=input_hashes(props, INPUT_KEYS))
         return dyn.CreateResult(id_=ref, outs=outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:

@@ -128,3 +128,20 @@ def test_a_lab_that_does_not_fit_its_subnet_registers_nothing(run_stack) -> None
         run_stack("dev", local(backendCidr="192.168.18.0/28", replicas=3), recording)
     assert caught.value.key == "cloudlab:calculator.replicas"
     assert recording.resources == []
+
+
+def test_cloud_only_settings_and_a_public_publish_host_are_warned_about(
+    run_stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pulumi
+
+    seen: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: seen.append(message))
+    run_stack("dev", local())
+    assert seen == []
+    config = local(flavor="nano", sshAllowedCidrs=["10.0.0.0/8"])
+    config["cloudlab:docker"]["publishHost"] = "0.0.0.0"
+    run_stack("dev", config)
+    assert len(seen) == 2
+    assert "cloudlab:calculator.flavor, cloudlab:calculator.sshAllowedCidrs" in seen[0]
+    assert "reachable from other machines" in seen[1]

@@ -12,8 +12,6 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from bench_load import OperandService, expressions, operand_bodies, run_load
 
-pytestmark = [pytest.mark.engine, pytest.mark.docker]
-
 
 def test_expressions_have_the_right_answers() -> None:
     from services.expression import evaluate, parse
@@ -26,6 +24,8 @@ def test_expressions_have_the_right_answers() -> None:
         assert reply == f"result = {format_number(evaluate(parse(expr), apply))}\r\n", expr
 
 
+@pytest.mark.engine
+@pytest.mark.docker
 def test_bounded_load_through_the_public_port(twin: Twin) -> None:
     del twin
     result = run_load(URL, expressions(400), concurrency=16)
