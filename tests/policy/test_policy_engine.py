@@ -53,10 +53,18 @@ def test_keep_secret_markers_patches_the_sdk(pack: ModuleType) -> None:
 
 
 @pytest.mark.engine
-def test_dev_stack_previews_with_zero_violations(tmp_path: Path) -> None:
-    project = make_project(tmp_path)
-    project.stack("policytest", config_from="dev")
-    res = project.run("preview", "--stack", "policytest", "--policy-pack", POLICY)
+@pytest.mark.parametrize("stack", ["dev", "dockerlab", "virtualbox"])
+def test_stacks_that_preview_here_have_zero_violations(tmp_path: Path, stack: str) -> None:
+    """Every stack whose resources the engine can run here (the others need provider plugins
+    this machine cannot build: see tests/engine/test_previews.py), with its own policy config
+    when it has one (``make policy`` does the same)."""
+    project = make_project(tmp_path, extra_dirs=("images",))
+    project.stack("policytest", config_from=stack)
+    args = ["preview", "--stack", "policytest", "--policy-pack", POLICY]
+    config = REPO / "policy" / f"{stack}.json"
+    if config.exists():
+        args += ["--policy-pack-config", str(config)]
+    res = project.run(*args)
     assert "cloudlab-guardrails@v1.0.0" in res.stdout
     assert "[mandatory]" not in res.stdout and "[advisory]" not in res.stdout
     assert "can't run policy" not in res.stdout + res.stderr
