@@ -10,19 +10,10 @@ import pytest
 import yaml
 from harness import Recording
 from k8s_support import ADMIN_CERT_PEM, CA_CERT_HASH, CA_CERT_PEM, run_k8s_stack
+from openstack_types import FIP, FIP_ASSOC, NET, PORT, ROUTER, ROUTER_IF, RULE, SG, SUBNET, VM
 
 from components.errors import ConfigError
 
-NET = "openstack:networking/network:Network"
-SUBNET = "openstack:networking/subnet:Subnet"
-ROUTER = "openstack:networking/router:Router"
-ROUTER_IF = "openstack:networking/routerInterface:RouterInterface"
-PORT = "openstack:networking/port:Port"
-SG = "openstack:networking/secGroup:SecGroup"
-RULE = "openstack:networking/secGroupRule:SecGroupRule"
-VM = "openstack:compute/instance:Instance"
-FIP = "openstack:networking/floatingIp:FloatingIp"
-FIP_ASSOC = "openstack:networking/floatingIpAssociate:FloatingIpAssociate"
 RANDOM = "random:index/randomString:RandomString"
 KEY = "tls:index/privateKey:PrivateKey"
 CA = "tls:index/selfSignedCert:SelfSignedCert"

@@ -7,18 +7,19 @@ from typing import Any
 
 import pytest
 from harness import Recording
-
-NET = "openstack:networking/network:Network"
-SUBNET = "openstack:networking/subnet:Subnet"
-SUBNET_ROUTE = "openstack:networking/subnetRoute:SubnetRoute"
-ROUTER = "openstack:networking/router:Router"
-ROUTER_IF = "openstack:networking/routerInterface:RouterInterface"
-PORT = "openstack:networking/port:Port"
-SG = "openstack:networking/secGroup:SecGroup"
-RULE = "openstack:networking/secGroupRule:SecGroupRule"
-VM = "openstack:compute/instance:Instance"
-FIP = "openstack:networking/floatingIp:FloatingIp"
-FIP_ASSOC = "openstack:networking/floatingIpAssociate:FloatingIpAssociate"
+from openstack_types import (
+    FIP,
+    FIP_ASSOC,
+    NET,
+    PORT,
+    ROUTER,
+    ROUTER_IF,
+    RULE,
+    SG,
+    SUBNET,
+    SUBNET_ROUTE,
+    VM,
+)
 
 OPERANDS = {"sum": 50001, "sub": 50002, "mul": 50003, "div": 50004}
 

@@ -8,11 +8,11 @@ from typing import Any
 import pulumi
 import pytest
 from harness import Recording, run_program
+from openstack_types import VM
 
 import stacks
 from components.errors import ConfigError
 
-VM = "openstack:compute/instance:Instance"
 COMMAND = "pulumi-python:dynamic/cloudlab/local:Command"
 
 

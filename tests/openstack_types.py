@@ -1,0 +1,13 @@
+"""Type tokens of the pulumi-openstack resources the tests look for in a Recording."""
+
+NET = "openstack:networking/network:Network"
+SUBNET = "openstack:networking/subnet:Subnet"
+SUBNET_ROUTE = "openstack:networking/subnetRoute:SubnetRoute"
+ROUTER = "openstack:networking/router:Router"
+ROUTER_IF = "openstack:networking/routerInterface:RouterInterface"
+PORT = "openstack:networking/port:Port"
+SG = "openstack:networking/secGroup:SecGroup"
+RULE = "openstack:networking/secGroupRule:SecGroupRule"
+VM = "openstack:compute/instance:Instance"
+FIP = "openstack:networking/floatingIp:FloatingIp"
+FIP_ASSOC = "openstack:networking/floatingIpAssociate:FloatingIpAssociate"
