@@ -3,6 +3,12 @@
 #
 #   scripts/toolchain.sh            find or build the toolchain, print its bin dir on the last line
 #   scripts/toolchain.sh --bin-dir  print the bin dir of an existing toolchain, never build (exit 1 if none)
+#   scripts/toolchain.sh --plugin-bin NAME
+#                                   print the cached binary of resource plugin NAME, never build (exit 1)
+#
+# After the engine, the resource plugins of scripts/plugins/ (openstack, kubernetes) are built when
+# missing and installed into $PULUMI_HOME: see scripts/plugins.sh. CLOUDLAB_TOOLCHAIN_NO_PLUGINS=1
+# skips them (the Docker twin needs none).
 #
 # Order: (a) a pulumi v3.259.x plus Python language host already on PATH; (b) a toolchain built earlier
 # (cache); (c) the official installer, only if get.pulumi.com answers within 5 seconds; (d) build from the
@@ -19,15 +25,25 @@ PULUMI_VERSION=3.259.0
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${CLOUDLAB_CACHE:-$HOME/.cache/cloudlab}/toolchain
 SDK_MODULE=github.com/pulumi/pulumi/sdk/v3
+# Measured: 13 min for the CLI on 2 idle cores with an empty Go cache (longer when other builds
+# share the CPU); the language host adds about a minute.
+COLD_ESTIMATE="~13 min on 2 idle cores, more when the CPU is shared"
 
-log() { printf 'toolchain: %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib/progress.sh
+. "$ROOT/scripts/lib/progress.sh"
+PROGRESS_PREFIX=toolchain
+log() { progress_say "$@"; }
 die() {
+	progress_heartbeat_stop
 	log "ERROR: $*"
 	exit 1
 }
 
+# The engine's own sources only: the plugins (toolchain/plugins/) and the local Kubernetes
+# (toolchain/k8s/) have their own caches, and a change there must not rebuild the CLI.
 sources_hash() {
-	(cd "$ROOT" && find toolchain -type f ! -name '*~' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) |
+	(cd "$ROOT" && find toolchain/pulumi toolchain/language-python -type f ! -name '*~' -print0 |
+		LC_ALL=C sort -z | xargs -0 sha256sum) |
 		sha256sum | cut -c1-12
 }
 
@@ -41,11 +57,18 @@ complete_bin() {
 
 pulumi_version() { "$1/pulumi" version 2>/dev/null | head -n1 || true; }
 
+# use_bin DIR [built]: the toolchain to use. A warm run says one line; after a build, also how
+# to get it into a shell.
 use_bin() {
 	mkdir -p "$CACHE"
+	if [ "${CLOUDLAB_TOOLCHAIN_NO_PLUGINS:-}" != 1 ]; then
+		"$ROOT/scripts/plugins.sh" install "$1"
+	fi
 	ln -sfn "$1" "$CACHE/current"
-	log "using $(pulumi_version "$1") from $1"
-	log "add it to PATH:  export PATH=\"$1:\$PATH\""
+	log "pulumi $(pulumi_version "$1") in $1"
+	if [ "${2:-}" = built ]; then
+		log "in a shell: source scripts/env.sh (puts it on PATH with the project's settings)"
+	fi
 	printf '%s\n' "$1"
 	exit 0
 }
@@ -61,8 +84,10 @@ if [ "${1:-}" = "--bin-dir" ] || [ "${1:-}" = "--print-bin-dir" ]; then
 		fi
 	done
 	exit 1
+elif [ "${1:-}" = "--plugin-bin" ] && [ $# -eq 2 ]; then
+	exec "$ROOT/scripts/plugins.sh" bin "$2"
 elif [ $# -gt 0 ]; then
-	die "usage: $0 [--bin-dir]"
+	die "usage: $0 [--bin-dir | --plugin-bin NAME]"
 fi
 
 # (a) Something suitable already on PATH.
@@ -70,7 +95,6 @@ if [ "${CLOUDLAB_TOOLCHAIN_IGNORE_PATH:-}" != 1 ] && command -v pulumi >/dev/nul
 	ambient=$(cd "$(dirname "$(command -v pulumi)")" && pwd -P)
 	v=$(pulumi_version "$ambient")
 	if [[ $v == v3.259.* ]] && complete_bin "$ambient"; then
-		log "found pulumi $v with a Python language host on PATH"
 		use_bin "$ambient"
 	fi
 	log "ignoring pulumi ${v:-?} at $ambient (want v3.259.x next to pulumi-language-python, -exec and" \
@@ -80,12 +104,10 @@ fi
 # (b) Built (or installed) earlier.
 bin=$(built_dir)
 if complete_bin "$bin"; then
-	log "cached toolchain for toolchain/ sources $HASH"
 	use_bin "$bin"
 fi
 official="$CACHE/pulumi-v$PULUMI_VERSION-official/bin"
 if complete_bin "$official"; then
-	log "cached official install"
 	use_bin "$official"
 fi
 
@@ -96,7 +118,7 @@ if [ "${CLOUDLAB_TOOLCHAIN_OFFLINE:-}" != 1 ] && command -v curl >/dev/null 2>&1
 	root="$CACHE/pulumi-v$PULUMI_VERSION-official"
 	if curl -fsSL --max-time 60 https://get.pulumi.com | sh -s -- --version "$PULUMI_VERSION" \
 		--install-root "$root" --no-edit-path >&2 && complete_bin "$root/bin"; then
-		use_bin "$root/bin"
+		use_bin "$root/bin" built
 	fi
 	log "official installer failed; falling back to building from source"
 fi
@@ -107,27 +129,34 @@ export GOTOOLCHAIN=local
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.build.lock"
-flock 9 2>/dev/null || true # another `make toolchain` may be building the same thing
+# Another `make toolchain` may be building the same thing: say whose lock it is and wait.
+progress_lock 9 "$CACHE/.build.lock" "another toolchain build"
 if complete_bin "$bin"; then use_bin "$bin"; fi
 
 ldflags="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
 stage=$(mktemp -d "$CACHE/.stage.XXXXXX")
 chmod 0755 "$stage"
-trap 'rm -rf "$stage"' EXIT
+trap 'progress_heartbeat_stop; rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin"
-log "building into $bin ($(go version | cut -d' ' -f3), $(nproc 2>/dev/null || echo '?') cores)"
+LOG=$(progress_log_file toolchain-pulumi-v$PULUMI_VERSION)
+log "no cached toolchain: building pulumi v$PULUMI_VERSION from Go modules into $bin"
+log "($(go version | cut -d' ' -f3), $(nproc 2>/dev/null || echo '?') cores; cold build $COLD_ESTIMATE, a cached rebuild ~1 min)"
+log "go's own output: tail -f $LOG"
 
-log "[1/3] Pulumi CLI v$PULUMI_VERSION (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi); cold: ~13 min on 2 cores, mostly downloads + compile"
+log "[1/3] Pulumi CLI (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi): module downloads, then compile"
 t0=$(date +%s)
-go -C "$ROOT/toolchain/pulumi" build -o "$stage/bin/pulumi" -ldflags "$ldflags" \
-	github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+progress_run "[1/3] go build pulumi" "$LOG" go -C "$ROOT/toolchain/pulumi" build -v \
+	-o "$stage/bin/pulumi" -ldflags "$ldflags" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ||
+	die "building the Pulumi CLI failed (log: $LOG)"
 t1=$(date +%s)
-log "      done in $((t1 - t0))s"
+log "      done in $(progress_elapsed "$t0")"
 
 log "[2/3] Python language host (toolchain/language-python)"
-go -C "$ROOT/toolchain/language-python" build -o "$stage/bin/pulumi-language-python" -ldflags "$ldflags" .
+progress_run "[2/3] go build pulumi-language-python" "$LOG" go -C "$ROOT/toolchain/language-python" \
+	build -v -o "$stage/bin/pulumi-language-python" -ldflags "$ldflags" . ||
+	die "building the language host failed (log: $LOG)"
 t2=$(date +%s)
-log "      done in $((t2 - t1))s"
+log "      done in $(progress_elapsed "$t1")"
 
 log "[3/3] Python helper scripts from $SDK_MODULE@v$PULUMI_VERSION"
 sdk=$(go -C "$ROOT/toolchain/language-python" list -m -f '{{.Dir}}' "$SDK_MODULE")
@@ -140,6 +169,7 @@ v=$(pulumi_version "$stage/bin")
 [ "$v" = "v$PULUMI_VERSION" ] || die "built pulumi reports '$v', expected v$PULUMI_VERSION"
 printf 'pulumi %s\nsources %s\ncli_seconds %s\nlanguage_host_seconds %s\nbuilt %s\n' "$v" \
 	"$HASH" "$((t1 - t0))" "$((t2 - t1))" "$(date -u +%FT%TZ)" >"$stage/BUILD-INFO"
+log "built in $(progress_elapsed "$t0"); log kept at $LOG"
 rm -rf "$(dirname "$bin")"
 mv "$stage" "$(dirname "$bin")"
 trap - EXIT
@@ -149,4 +179,4 @@ find "$CACHE" -mindepth 1 -maxdepth 1 -type d -name "pulumi-v*-*" ! -name "*-off
 	log "pruning old build $old"
 	rm -rf "$old"
 done
-use_bin "$bin"
+use_bin "$bin" built

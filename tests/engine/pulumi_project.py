@@ -73,10 +73,51 @@ class PulumiProject:
         return self.run("stack", "output", name, "--stack", stack).stdout.strip()
 
 
-def make_project(tmp: Path, extra_dirs: tuple[str, ...] = ()) -> PulumiProject:
+def plugin_bin(name: str) -> Path:
+    """The resource plugin ``name`` built by ``make toolchain``; fails the test when there is none."""
+    res = subprocess.run(
+        [str(REPO / "scripts" / "toolchain.sh"), "--plugin-bin", name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if res.returncode != 0 or not res.stdout.strip():
+        pytest.fail(f"no pulumi-resource-{name} plugin: run `make toolchain` ({res.stderr.strip()})")
+    return Path(res.stdout.strip())
+
+
+def plugin_version(name: str) -> str:
+    """The version scripts/plugins/<name>.sh builds (its ``PLUGIN_VERSION=`` line)."""
+    script = (REPO / "scripts" / "plugins" / f"{name}.sh").read_text()
+    for line in script.splitlines():
+        if line.startswith("PLUGIN_VERSION="):
+            return line.split("=", 1)[1].strip()
+    pytest.fail(f"scripts/plugins/{name}.sh has no PLUGIN_VERSION= line")
+
+
+def install_plugin(env: dict[str, str], name: str) -> None:
+    """Install the built plugin ``name`` into the copy's own ``PULUMI_HOME``, as
+    scripts/plugins.sh does into the user's."""
+    res = subprocess.run(
+        ["pulumi", "plugin", "install", "resource", name, plugin_version(name)]
+        + ["--file", str(plugin_bin(name))],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if res.returncode != 0:
+        pytest.fail(f"pulumi plugin install {name} failed:\n{res.stdout}\n{res.stderr}")
+
+
+def make_project(
+    tmp: Path, extra_dirs: tuple[str, ...] = (), plugins: tuple[str, ...] = ()
+) -> PulumiProject:
     """Copy the program into ``tmp`` (the venv is linked, not copied).
 
     ``extra_dirs``: more directories a stack needs (e.g. ``images`` for the Docker lab).
+    ``plugins``: resource plugins built by ``make toolchain`` to install into the copy's
+    ``PULUMI_HOME`` (e.g. ``openstack``); a missing one fails the test.
     """
     bin_dir = toolchain_bin()
     workdir = tmp / "project"
@@ -98,6 +139,8 @@ def make_project(tmp: Path, extra_dirs: tuple[str, ...] = ()) -> PulumiProject:
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
     }
+    for name in plugins:
+        install_plugin(env, name)
     return PulumiProject(workdir, env)
 
 
