@@ -6,9 +6,14 @@ from __future__ import annotations
 import pulumi
 
 from components.calculator.settings import parse_calculator_settings
-from components.openstack.calculator_lab import CalculatorLab, CalculatorLabOptions
+from components.openstack.calculator_lab import (
+    CalculatorLab,
+    CalculatorLabOptions,
+    calculator_footprint,
+)
 from components.openstack.operations import parse_vm_operations
-from components.openstack.vm import Vm, VmArgs, VmSnapshot, VmSnapshotArgs
+from components.openstack.quota import FOOTPRINT_OUTPUT, check_quotas
+from components.openstack.vm import Vm, VmArgs, VmSnapshot, VmSnapshotArgs, cloud_flavor
 
 
 def deployed_flavor() -> pulumi.Output[str | None]:
@@ -23,6 +28,12 @@ def run(config: pulumi.Config) -> None:
     snapshots, export how to reach it."""
     settings = parse_calculator_settings(config.get_object("calculator"))
     operations = parse_vm_operations(config.get_object("vmOperations"), settings.vm_keys)
+    # Pre-flight, before the first resource: the flavor exists and the lab fits the quotas.
+    flavor = cloud_flavor(settings.flavor, "cloudlab:calculator.flavor")
+    footprint = calculator_footprint(
+        settings, flavor.vcpus, flavor.ram_mb, extra_vms=len(operations.restored)
+    )
+    check_quotas(footprint)
 
     lab = CalculatorLab(
         "calc",
@@ -63,4 +74,5 @@ def run(config: pulumi.Config) -> None:
     )
     pulumi.export("topology", settings.topology)
     pulumi.export("flavor", settings.flavor)
+    pulumi.export(FOOTPRINT_OUTPUT, footprint.as_output())
     pulumi.export("snapshots", {image: snap.image_id for image, snap in snapshots.items()})

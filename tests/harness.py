@@ -160,7 +160,51 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token == "openstack:networking/getNetwork:getNetwork":
             name = args.args.get("name")
             return {"id": f"{name}-net-id", "name": name, "external": True}, []
+        if args.token == "pulumi:pulumi:readStackOutputs":  # the engine's own stack reader
+            return {"name": args.args.get("name"), "outputs": dict(self.stack_outputs)}, []
+        if args.token in CLOUD_ANSWERS:
+            return dict(CLOUD_ANSWERS[args.token](args.args)), []
         return {}, []
+
+
+QUOTA_LIMITS = {
+    "maxTotalInstances": 10,
+    "maxTotalCores": 20,
+    "maxTotalRamSize": 51200,
+    "totalInstancesUsed": 0,
+    "totalCoresUsed": 0,
+    "totalRamUsed": 0,
+}
+"""``getLimitsV2`` of the mocked project (Nova's defaults, nothing used); tests may edit a copy."""
+NETWORK_QUOTA = {
+    "floatingip": 50,
+    "network": 100,
+    "subnet": 100,
+    "router": 10,
+    "port": 500,
+    "securityGroup": 10,
+    "securityGroupRule": 100,
+}
+"""``getQuotaV2`` of the mocked project (Neutron's defaults)."""
+
+CLOUD_ANSWERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "openstack:identity/getAuthScope:getAuthScope": lambda _: {
+        "projectId": "lab-project-id",
+        "projectName": "lab",
+    },
+    "openstack:compute/getFlavor:getFlavor": lambda a: {
+        "name": a.get("name"),
+        "vcpus": 1,
+        "ram": 1024,
+        "disk": 20,
+    },
+    "openstack:compute/getLimitsV2:getLimitsV2": lambda _: dict(QUOTA_LIMITS),
+    "openstack:networking/getQuotaV2:getQuotaV2": lambda _: dict(NETWORK_QUOTA),
+    "openstack:networking/getPortIds:getPortIds": lambda _: {"ids": []},
+    "openstack:networking/getSubnetIdsV2:getSubnetIdsV2": lambda _: {"ids": []},
+}
+"""What the mocked cloud answers to the pre-flight's data sources (see
+components/openstack/quota.py): a project with the clouds' default quotas, empty."""
 
 
 def run_program(

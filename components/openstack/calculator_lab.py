@@ -19,6 +19,7 @@ import pulumi_openstack as openstack
 from components.calculator.settings import CalculatorSettings
 from components.calculator.userdata import render_user_data
 from components.openstack.network import PrivateNetwork, PrivateNetworkArgs, Route
+from components.openstack.quota import Footprint, lab_footprint
 from components.openstack.router import Router, RouterArgs, RouterInterfaceSpec
 from components.openstack.security_group import IngressRule, SecurityGroup, SecurityGroupArgs
 from components.openstack.vm import DEFAULT_FLAVOR_SIZES, FlavorSize, Vm, VmArgs
@@ -221,3 +222,25 @@ class CalculatorLab(pulumi.ComponentResource):
                 "private_ips": self.private_ips,
             }
         )
+
+
+def calculator_footprint(
+    settings: CalculatorSettings, vcpus: int, ram_mb: int, extra_vms: int = 0
+) -> Footprint:
+    """What :class:`CalculatorLab` with ``settings`` takes from the project's quotas, its VMs
+    of a flavor of ``vcpus`` and ``ram_mb``, plus ``extra_vms`` VMs in its networks (booted
+    from snapshots)."""
+    s = settings
+    ssh = len(s.ssh_allowed_cidrs)
+    return lab_footprint(
+        instances=1 + len(s.service_ports.items()) * s.replicas + extra_vms,
+        vcpus=vcpus,
+        ram_mb=ram_mb,
+        networks=2 if s.secured else 1,
+        routers=2 if s.secured else 1,
+        # the edge router's leg on the front end; the internal router's two legs
+        router_interfaces=3 if s.secured else 1,
+        floating_ips=1,
+        ingress_rules_per_group=[len(s.allowed_cidrs) + ssh]
+        + [1 + ssh for _ in s.service_ports.items()],
+    )

@@ -83,6 +83,22 @@ def parse_flavor_sizes(raw: Mapping[str, Any] | None) -> dict[str, FlavorSize]:
     return sizes
 
 
+def cloud_flavor(name: str, config_key: str) -> FlavorSize:
+    """The size of flavor ``name`` as the cloud defines it (``getFlavor``), before anything is
+    created; a flavor the cloud lacks is a :class:`ConfigError` on ``config_key``."""
+    try:
+        flavor = openstack.compute.get_flavor(name=name)
+    except Exception as error:  # the provider's "no results" or an API error, as it words it
+        problem = ConfigError(
+            config_key, f"the cloud has no flavor {name!r} ({error})", "`openstack flavor list`"
+        )
+        # A failed invoke also fails the run with the provider's own words, which do not name
+        # the key: say it first.
+        pulumi.log.error(str(problem))
+        raise problem from None
+    return FlavorSize(int(flavor.vcpus or 0), int(flavor.ram or 0), flavor.disk)
+
+
 def shrinks(old: FlavorSize, new: FlavorSize) -> list[str]:
     """What ``new`` has less of than ``old`` (empty: not a shrink)."""
     less = []
