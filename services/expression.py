@@ -36,6 +36,8 @@ MAX_NESTING = 100
 
 _NUMBER_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _WHITESPACE = " \t\r\n"
+#: How much of the expression an error shows before and after the offending spot.
+_SHOWN_BEFORE, _SHOWN_AFTER = 40, 20
 
 
 class ExpressionError(ValueError):
@@ -51,11 +53,20 @@ class ExpressionError(ValueError):
         return f"{self.message} at position {self.position + 1}"
 
     def describe(self) -> str:
-        """A multi-line explanation: the message, the expression and a caret under the spot."""
+        """A multi-line explanation: the message, the expression and a caret under the spot.
+
+        Only a window of the expression around the spot is shown (``...`` marks a cut), so a
+        4 KiB body is not echoed back whole.
+        """
         if not self.text.strip():
             return self.message
-        shown = "".join(" " if c in "\t\r\n" else c for c in self.text)
-        return f"{self}\n{shown}\n{' ' * self.position}^"
+        start = max(0, self.position - _SHOWN_BEFORE)
+        end = min(len(self.text), self.position + _SHOWN_AFTER)
+        shown = "".join(" " if c in "\t\r\n" else c for c in self.text[start:end])
+        head = "..." if start > 0 else ""
+        tail = "..." if end < len(self.text) else ""
+        caret = " " * (len(head) + self.position - start) + "^"
+        return f"{self}\n{head}{shown}{tail}\n{caret}"
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,10 @@ class _Handler(BaseHTTPRequestHandler):
     # -- replies ---------------------------------------------------------------------------
 
     def _send(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
-        body = (text + "\r\n").encode("utf-8")
+        # Every line ends in CRLF, as the original services' replies do (multi-line error
+        # messages are built with "\n").
+        lines = text.replace("\r\n", "\n").split("\n")
+        body = "".join(line + "\r\n" for line in lines).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))

@@ -97,11 +97,20 @@ def test_operand_services_receive_javascript_formatted_operands(
     ]
 
 
+def test_nesting_error_echoes_only_a_window_of_a_long_body(calculator_url: str) -> None:
+    body = "(" * 2000 + "1" + ")" * 2000
+    response = request(calculator_url, body)
+    assert response.status == 400
+    assert "nested deeper" in response.text
+    assert len(response.text) < 200
+    assert response.text.endswith("^\r\n") and "\n" not in response.text.replace("\r\n", "")
+
+
 def test_malformed_expression_is_400_with_position_then_still_serving(calculator_url: str) -> None:
     response = request(calculator_url, "(5+*6)")
     assert response.status == 400
     assert response.text == (
-        "invalid expression: expected a number or '(', got '*' at position 4\n(5+*6)\n   ^\r\n"
+        "invalid expression: expected a number or '(', got '*' at position 4\r\n(5+*6)\r\n   ^\r\n"
     )
     for bad in ["", "5 6", "(5+6", "2^3", "abc", "((("]:
         response = request(calculator_url, bad)

@@ -127,6 +127,18 @@ def test_malformed_expressions_point_at_the_position(
         assert str(error).endswith(f"at position {position}")
 
 
+def test_describe_shows_a_window_of_a_long_expression_with_the_caret_in_place() -> None:
+    text = "(" * (MAX_NESTING + 1) + "1" + ")" * (MAX_NESTING + 1) + "+1" * 2000
+    with pytest.raises(ExpressionError) as caught:
+        parse(text)
+    message, shown, caret = caught.value.describe().splitlines()
+    assert "nested deeper" in message
+    assert shown.startswith("...(") and shown.endswith("...")
+    assert len(shown) <= 70
+    assert shown[caret.index("^")] == text[caught.value.position]
+    assert set(caret[: caret.index("^")]) == {" "}
+
+
 def test_describe_puts_a_caret_under_the_offending_character() -> None:
     with pytest.raises(ExpressionError) as caught:
         parse("(5+\t*6)")
