@@ -1,4 +1,5 @@
-"""Shared fixtures: run the stack programs under Pulumi mocks."""
+"""Shared fixtures: run the stack programs under Pulumi mocks; and the session-end check that no
+process a test started is still running (see tests/processes.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,43 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import Recording, run_program
+from processes import Tracker
+
+LEFTOVER_GRACE_SECONDS = 10.0
+"""How long processes that are already exiting get before they count as left behind."""
+
+_tracker: Tracker | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Record what runs before the first test, and adopt every orphan of the session."""
+    global _tracker
+    _tracker = Tracker()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session when a process a test started outlives it, and end those processes.
+
+    Runs after every fixture's teardown. Processes are told apart by PID and start time, never
+    by name, so a local cloud someone started from a shell is never counted, and one started by
+    a test is counted unless the test called ``processes.keep_running``.
+    """
+    if _tracker is None:
+        return
+    left = _tracker.wait_for_none(LEFTOVER_GRACE_SECONDS)
+    if not left:
+        return
+    lines = [f"  pid {p.pid} (pgid {p.pgid}, sid {p.sid}): {p.cmdline()}" for p in left]
+    message = "processes started by the tests are still running (now killed):\n" + "\n".join(lines)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_sep("=", "leftover processes", red=True)
+        reporter.write_line(message)
+    else:
+        sys.stderr.write(message + "\n")
+    Tracker.end(left)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ test leaves it answering again."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
 
 import pytest
 from conftest import STACK, URL, Twin, container_name, post, wait_answer
+from processes import kill_session
 
 pytestmark = [pytest.mark.engine, pytest.mark.docker]
 
@@ -111,11 +111,14 @@ def test_up_killed_half_way_is_completed_by_the_next_up(twin: Twin) -> None:
     proc = start_up_after_losing_router_sum_and_calculator(
         twin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
+    # The CLI starts its plugins in process groups of their own (killpg of its group would
+    # leave them orphaned): kill its whole session, which they stay in.
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        killed = kill_session(proc.pid)
     finally:
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+    assert len({p.pgid for p in killed}) > 1, "expected the plugins in groups of their own"
     res = twin.pulumi("up", "--yes", "--skip-preview", check=False)
     if res.returncode != 0 and "locked" in (res.stdout + res.stderr):
         # The killed update still holds the file backend's lock: release it, as a user would.
