@@ -23,9 +23,10 @@ TOOLCHAIN_BIN = $(shell scripts/toolchain.sh --bin-dir 2>/dev/null)
 PULUMI = PATH="$(TOOLCHAIN_BIN):$$PATH" pulumi
 
 .PHONY: help venv toolchain docker base-image lab-image state up down preview test test-unit lint bench \
-	policy bench-load bench-services bench-program bench-twin edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup
+	policy bench-load bench-services bench-program bench-twin edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
+	k8s k8s-down
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,12 @@ toolchain: ## find or build the Pulumi CLI, language host and plugins (cached)
 
 docker: ## install and start the Docker engine if needed
 	scripts/docker-engine.sh
+
+k8s: venv ## start the local Kubernetes control plane (etcd, apiserver, kwok nodes) on 127.0.0.1
+	$(VENV)/bin/python -m localcloud.k8s up
+
+k8s-down: ## stop the local Kubernetes control plane (state kept in ~/.cloudlab/k8s)
+	$$(test -x $(VENV)/bin/python && echo $(VENV)/bin/python || echo $(PYTHON)) -m localcloud.k8s down
 
 base-image: docker ## build the local base image if missing
 	scripts/base-image.sh $(BASE_IMAGE)
@@ -75,8 +82,8 @@ policy: venv toolchain state ## preview STACK with the policy pack (fails on any
 test: venv toolchain base-image lab-image ## run every test (mocks, services, real engine, Docker)
 	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/pytest
 
-test-unit: venv ## only the tests that need neither the engine nor Docker
-	$(VENV)/bin/pytest -m "not engine and not docker"
+test-unit: venv ## only the tests that need neither the engine, Docker nor the local clouds
+	$(VENV)/bin/pytest -m "not engine and not docker and not k8s"
 
 lint: venv ## ruff
 	$(VENV)/bin/ruff check .
