@@ -36,6 +36,9 @@ from components.docker.network import Network, NetworkArgs
 from components.docker.settings import DockerSettings
 from components.errors import ConfigError
 
+IMAGE_ID_LABEL = "cloudlab.image-id"
+"""Label holding the id of the image a twin container was created from."""
+
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
 FIRST_HOST = 10
 """Containers get fixed addresses from ``.<FIRST_HOST + 1>`` on, as the lab's VMs did."""
@@ -137,7 +140,10 @@ class CalculatorTwin(pulumi.ComponentResource):
             ),
             child,
         )
-        image = self.image.image_id
+        # By name:tag, so that `docker ps` names the image; the image id as a label, so that a
+        # rebuilt image (same tag, new id) still replaces every container.
+        image = self.image.ref
+        image_labels = {IMAGE_ID_LABEL: self.image.image_id}
 
         self.frontend = Network(
             f"{name}-frontend",
@@ -167,6 +173,7 @@ class CalculatorTwin(pulumi.ComponentResource):
                 ContainerArgs(
                     name=f"{prefix}-router",
                     image=image,
+                    labels=image_labels,
                     entrypoint=["sleep"],
                     command=["infinity"],
                     networks=[
@@ -205,6 +212,7 @@ class CalculatorTwin(pulumi.ComponentResource):
                         ContainerArgs(
                             name=f"{prefix}-{key}",
                             image=image,
+                            labels=image_labels,
                             command=[operator, "--port", str(port)],
                             networks=[NetworkAttachment(operand_network.name, ip)],
                             stack=stack,
@@ -220,6 +228,7 @@ class CalculatorTwin(pulumi.ComponentResource):
             ContainerArgs(
                 name=f"{prefix}-calculator",
                 image=image,
+                labels=image_labels,
                 command=["calculator", "--port", str(s.public_port), *url_args],
                 networks=[NetworkAttachment(self.frontend.name, plan.calculator)],
                 ports=[

@@ -38,9 +38,12 @@ def test_one_image_built_from_the_services_with_the_configured_base(secured: Rec
     assert image.inputs["context"].endswith("/services")
     assert image.inputs["build_args"] == {"BASE_IMAGE": "cloudlab/base:bookworm"}
     assert len(image.inputs["context_hash"]) == 64
-    # Every container runs that image, by id: a rebuilt image replaces them.
+    # Every container runs that image by its name (what `docker ps` shows), and carries its id
+    # in a label: a rebuilt image (new id) replaces them.
+    assert image.inputs["name"] == "cloudlab/calculator" and image.inputs["tag"] == "test"
     for container in secured.of_type(CONTAINER):
-        assert container.inputs["image"] == "sha256:calc-image", container.name
+        assert container.inputs["image"] == "cloudlab/calculator:test", container.name
+        assert container.inputs["labels"] == {"cloudlab.image-id": "sha256:calc-image"}
         assert image.urn in container.dependencies, container.name
 
 

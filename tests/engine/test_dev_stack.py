@@ -124,6 +124,17 @@ def test_only_the_calculator_is_published(up: PulumiProject) -> None:
     assert sorted(n.name for n in networks) == [f"calc-{STACK}-backend", f"calc-{STACK}-frontend"]
 
 
+def test_containers_name_their_image(up: PulumiProject) -> None:
+    """`docker ps` shows cloudlab/calculator:<stack>, not a bare image id."""
+    containers, _ = owned(docker_engine())
+    image = docker_engine().images.get(f"cloudlab/calculator:{STACK}")
+    assert len(containers) == 6
+    for container in containers:
+        assert container.attrs["Config"]["Image"] == f"cloudlab/calculator:{STACK}", container.name
+        assert container.image.id == image.id
+        assert container.labels["cloudlab.image-id"] == image.id
+
+
 def test_second_up_changes_nothing(up: PulumiProject) -> None:
     res = up.run("up", "--yes", "--expect-no-changes", "--stack", STACK)
     assert "unchanged" in res.stdout
