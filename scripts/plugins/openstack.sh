@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Build the Pulumi resource plugin pulumi-resource-openstack from Go modules.
+#
+#   scripts/plugins/openstack.sh OUT_DIR     builds OUT_DIR/pulumi-resource-openstack
+#
+# Why ourselves: the Go proxy refuses github.com/pulumi/pulumi-openstack, but serves the upstream
+# Terraform provider and the Pulumi bridge, so toolchain/plugins/openstack/ bridges them with the
+# token map of the pinned pulumi-openstack SDK (see its gen_tokens.py).
+# Steps: download the modules, build the tfgen, let it write the schema, build the provider with
+# that schema embedded. The committed cmd/provider/schema.json is a placeholder: the real schema is
+# substituted with `go build -overlay`, so the repo tree never changes and nothing is copied.
+# Intermediate files live in a temp dir; go's verbose output goes to a log file, progress to stderr.
+# Called by scripts/toolchain.sh, which caches the result by PLUGIN_VERSION and the module's hash.
+set -euo pipefail
+
+PLUGIN_VERSION=5.5.3
+NAME=openstack
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+MOD="$ROOT/toolchain/plugins/$NAME"
+UPSTREAM=github.com/terraform-provider-openstack/terraform-provider-openstack/v3
+LOG_DIR=${CLOUDLAB_CACHE:-$HOME/.cache/cloudlab}/logs
+LOG="$LOG_DIR/plugin-$NAME-$PLUGIN_VERSION.log"
+
+T0=$(date +%s)
+log() { printf 'toolchain: [%s] %s\n' "$NAME" "$*" >&2; }
+elapsed() { echo "$(($(date +%s) - T0))s"; }
+die() {
+	log "ERROR: $* (elapsed $(elapsed); full go output: $LOG)"
+	exit 1
+}
+
+[ $# -eq 1 ] || {
+	echo "usage: $0 OUT_DIR" >&2
+	exit 2
+}
+command -v go >/dev/null 2>&1 || die "Go (>= 1.25) is needed to build pulumi-resource-$NAME"
+mkdir -p "$1" "$LOG_DIR"
+OUT=$(cd "$1" && pwd)
+export GOTOOLCHAIN=local
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/plugin-$NAME.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+: >"$LOG"
+ldflags="-s -w -X cloudlab.local/toolchain/plugins/$NAME.Version=$PLUGIN_VERSION"
+
+# step N/4 WHAT ESTIMATE CMD...: run CMD with its output in the log, report time or failure.
+step() {
+	local n=$1 what=$2 estimate=$3 t
+	shift 3
+	t=$(date +%s)
+	log "[$n/4] $what (cold: $estimate on 2 cores; tail -f $LOG)"
+	printf '\n### [%s/4] %s\n### %s\n' "$n" "$what" "$*" >>"$LOG"
+	"$@" >>"$LOG" 2>&1 || die "step $n/4 failed: $what"
+	log "      done in $(($(date +%s) - t))s (total $(elapsed))"
+}
+
+step 1 "download Go modules (~1.3 GB)" "~2 min" go -C "$MOD" mod download -x
+step 2 "build the tfgen" "~3-6 min" go -C "$MOD" build -v -ldflags "$ldflags" \
+	-o "$tmp/pulumi-tfgen-$NAME" ./cmd/tfgen
+# tfgen reads the upstream docs (descriptions) from the module's source; a missing page is an error.
+upstream=$(go -C "$MOD" list -m -f '{{.Dir}}' "$UPSTREAM") || die "cannot resolve $UPSTREAM"
+step 3 "generate the schema (tfgen schema --skip-examples)" "~1 min" \
+	env -C "$tmp" CLOUDLAB_UPSTREAM_DIR="$upstream" PULUMI_MISSING_DOCS_ERROR=true \
+	"$tmp/pulumi-tfgen-$NAME" schema --skip-examples --out "$tmp/schema"
+[ -s "$tmp/schema/schema.json" ] || die "tfgen wrote no schema.json"
+printf '{"Replace": {"%s": "%s"}}\n' "$MOD/cmd/provider/schema.json" "$tmp/schema/schema.json" \
+	>"$tmp/overlay.json"
+step 4 "build pulumi-resource-$NAME with the schema embedded" "~1 min" go -C "$MOD" build -v \
+	-overlay "$tmp/overlay.json" -ldflags "$ldflags" -o "$tmp/pulumi-resource-$NAME" ./cmd/provider
+
+v=$("$tmp/pulumi-resource-$NAME" -version 2>/dev/null || true)
+[ "$v" = "$PLUGIN_VERSION" ] || die "built plugin reports version '$v', expected $PLUGIN_VERSION"
+mv -f "$tmp/pulumi-resource-$NAME" "$OUT/pulumi-resource-$NAME"
+log "built $OUT/pulumi-resource-$NAME $PLUGIN_VERSION ($(du -h "$OUT/pulumi-resource-$NAME" | cut -f1)) in $(elapsed)"
