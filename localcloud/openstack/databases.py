@@ -1,0 +1,193 @@
+"""MariaDB's data directory, the services' databases, and their schema migrations.
+
+Each one-time step leaves a marker file in the state directory, so a restart with kept data skips
+it; removing the state directory starts cold.
+"""
+
+import subprocess
+from pathlib import Path
+
+from localcloud.openstack.config import load_secrets
+from localcloud.openstack.layout import HOST, Layout
+from localcloud.openstack.progress import step
+
+DATABASES = ("keystone", "glance", "placement", "neutron", "nova_api", "nova", "nova_cell0")
+
+
+def _cnf(layout: Layout) -> str:
+    return f"--defaults-file={layout.conf / 'mariadb.cnf'}"
+
+
+def datadir(layout: Layout) -> Path:
+    """MariaDB's data directory inside the state directory."""
+    return layout.state / "mariadb" / "data"
+
+
+def init_datadir(layout: Layout) -> None:
+    """mariadb-install-db into the state directory, once."""
+    if (datadir(layout) / "mysql").is_dir():
+        return
+    datadir(layout).mkdir(parents=True, exist_ok=True)
+    log = layout.log("mariadb-install-db")
+    what = "initialising MariaDB's data directory"
+    with step(what, estimate_s=10, log=log), log.open("w") as out:
+        subprocess.run(
+            [
+                "mariadb-install-db",
+                _cnf(layout),
+                "--user=root",
+                "--auth-root-authentication-method=socket",
+                "--skip-test-db",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
+
+
+def sql(layout: Layout, statement: str) -> str:
+    """Run SQL as MariaDB's root over our socket; returns the tab-separated rows."""
+    result = subprocess.run(
+        ["mariadb", _cnf(layout), "-u", "root", "-N", "-B", "-e", statement],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"SQL failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def sql_ready(layout: Layout) -> bool:
+    """Whether MariaDB answers a query."""
+    try:
+        return sql(layout, "SELECT 1").strip() == "1"
+    except RuntimeError:
+        return False
+
+
+def create_databases(layout: Layout) -> None:
+    """The services' databases and their user (password from the state's secrets)."""
+    password = load_secrets(layout)["db"]
+    statements = [f"CREATE DATABASE IF NOT EXISTS {name}" for name in DATABASES]
+    statements += [
+        f"CREATE USER IF NOT EXISTS 'cloudlab'@'{HOST}' IDENTIFIED BY '{password}'",
+        f"ALTER USER 'cloudlab'@'{HOST}' IDENTIFIED BY '{password}'",
+        f"GRANT ALL PRIVILEGES ON *.* TO 'cloudlab'@'{HOST}'",
+        "FLUSH PRIVILEGES",
+    ]
+    sql(layout, "; ".join(statements))
+
+
+def _once(layout: Layout, name: str, what: str, estimate_s: float, argvs: list[list[str]]) -> None:
+    marker = layout.state / "done" / name
+    if marker.exists():
+        return
+    log = layout.log(f"setup-{name}")
+    with step(what, estimate_s=estimate_s, log=log), log.open("w") as out:
+        for argv in argvs:
+            result = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, cwd=layout.state)
+            if result.returncode != 0:
+                raise RuntimeError(f"{' '.join(argv)} failed ({result.returncode}); see {log}")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+
+
+def migrate(layout: Layout) -> None:
+    """Schema migrations and one-time setup of every service (skipped when already done)."""
+    conf = layout.conf
+    b = layout.bin
+    keystone = ["--config-file", str(conf / "keystone" / "keystone.conf")]
+    nova = ["--config-file", str(conf / "nova" / "nova.conf")]
+    secrets = load_secrets(layout)
+    keystone_url = f"http://{HOST}:5000/v3/"
+    for sub in ("fernet-keys", "credential-keys"):
+        (layout.state / "keystone" / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+    _once(
+        layout,
+        "keystone",
+        "keystone: db_sync, fernet keys, bootstrap of the admin",
+        25,
+        [
+            [str(b("keystone-manage")), *keystone, "db_sync"],
+            [str(b("keystone-manage")), *keystone, "fernet_setup", "--keystone-user", "root",
+             "--keystone-group", "root"],
+            [str(b("keystone-manage")), *keystone, "credential_setup", "--keystone-user", "root",
+             "--keystone-group", "root"],
+            [
+                str(b("keystone-manage")), *keystone, "bootstrap",
+                "--bootstrap-password", secrets["admin"],
+                "--bootstrap-admin-url", keystone_url,
+                "--bootstrap-internal-url", keystone_url,
+                "--bootstrap-public-url", keystone_url,
+                "--bootstrap-region-id", "RegionOne",
+            ],
+        ],
+    )  # fmt: skip
+    _once(
+        layout,
+        "glance",
+        "glance: db_sync",
+        20,
+        [[str(b("glance-manage")), "--config-dir", str(conf / "glance"), "db_sync"]],
+    )
+    _once(
+        layout,
+        "placement",
+        "placement: db sync",
+        10,
+        [[str(b("placement-manage")), "--config-dir", str(conf / "placement"), "db", "sync"]],
+    )
+    _once(
+        layout,
+        "neutron",
+        "neutron: database migrations",
+        60,
+        [
+            [
+                str(b("neutron-db-manage")),
+                "--config-file", str(conf / "neutron" / "neutron.conf"),
+                "--config-file", str(conf / "neutron" / "ml2_conf.ini"),
+                "upgrade", "heads",
+            ]
+        ],
+    )  # fmt: skip
+    manage = str(b("nova-manage"))
+    _once(
+        layout,
+        "nova",
+        "nova: api_db sync, cells v2 (cell0, cell1), db sync",
+        60,
+        [
+            [manage, *nova, "api_db", "sync"],
+            [manage, *nova, "cell_v2", "map_cell0"],
+            [manage, *nova, "cell_v2", "create_cell", "--name", "cell1"],
+            [manage, *nova, "db", "sync"],
+        ],
+    )
+
+
+def discover_hosts(layout: Layout) -> None:
+    """Map the registered nova-compute into cell1 (once the compute service has registered)."""
+    _once(
+        layout,
+        "nova-discover-hosts",
+        "nova: cell_v2 discover_hosts",
+        5,
+        [[str(layout.bin("nova-manage")), "--config-file", str(layout.conf / "nova" / "nova.conf"),
+          "cell_v2", "discover_hosts", "--verbose"]],
+    )  # fmt: skip
+
+
+def compute_reported_since(layout: Layout, utc_start: str) -> bool:
+    """Whether nova-compute registered its node and reported in since ``utc_start``."""
+    try:
+        rows = sql(
+            layout,
+            "SELECT COUNT(*) FROM nova.services s JOIN nova.compute_nodes c ON c.host = s.host "
+            "WHERE s.`binary` = 'nova-compute' AND s.deleted = 0 AND c.deleted = 0 "
+            f"AND COALESCE(s.updated_at, s.created_at) >= '{utc_start}'",
+        )
+    except RuntimeError:
+        return False
+    return rows.strip() not in ("", "0")

@@ -1,0 +1,234 @@
+"""Bring the local OpenStack up, take it down, report its state.
+
+``up`` is idempotent and quick when everything already runs; a restart with the state kept skips
+every one-time step (migrations, cells, bootstrap), and a cold start does them all.
+"""
+
+import datetime
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from localcloud.openstack import databases, procs
+from localcloud.openstack.clouds import write_entries
+from localcloud.openstack.config import boot_seconds, render_all
+from localcloud.openstack.layout import HOST, PORTS, REPO_ROOT, Layout
+from localcloud.openstack.progress import say, step, wait_until
+from localcloud.openstack.services import ALL, APIS, NOVA_SERVICES, processes
+from localcloud.openstack.system import ensure_packages
+from localcloud.openstack.venv import ensure_venv
+
+COLD_ESTIMATE_S = 120  # from an empty state dir, venv and apt packages present
+# Stopped together first (they all talk to the databases and the broker), then the rest in order.
+STOP_TIERS = (tuple(reversed(APIS + NOVA_SERVICES)), ("rabbitmq",), ("epmd",), ("mariadb",))
+
+
+@dataclass(frozen=True)
+class ProcStatus:
+    """One process as ``status`` reports it."""
+
+    name: str
+    pid: int | None
+    port: int | None
+    pss_kib: int
+
+
+def http_answers(port: int) -> bool:
+    """Whether an API answers HTTP on ``port`` (any status below 500 counts)."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/", timeout=30) as reply:
+            return reply.status < 500
+    except urllib.error.HTTPError as err:
+        return err.code < 500
+    except OSError:
+        return False
+
+
+def is_up(layout: Layout | None = None) -> bool:
+    """Every process runs and Keystone answers."""
+    layout = layout or Layout.default()
+    table = processes(layout)
+    if any(procs.running_pid(layout, p) is None for p in table.values()):
+        return False
+    return http_answers(PORTS["keystone"])
+
+
+def _configured_boot_seconds(layout: Layout) -> str | None:
+    nova_conf = layout.conf / "nova" / "nova.conf"
+    if not nova_conf.exists():
+        return None
+    for line in nova_conf.read_text().splitlines():
+        if line.startswith("boot_seconds"):
+            return line.split("=", 1)[1].strip()
+    return None
+
+
+def _start(layout: Layout, proc: procs.Proc) -> int:
+    pid = procs.running_pid(layout, proc)
+    if pid is not None:
+        return pid
+    if proc.port is not None and procs.port_open(proc.port):
+        raise RuntimeError(
+            f"port {proc.port} ({proc.name}) is taken by a process that is not ours: stop it "
+            "(e.g. a system service apt started) and retry"
+        )
+    return procs.start(layout, proc)
+
+
+def _alive(layout: Layout, proc: procs.Proc):
+    return lambda: procs.running_pid(layout, proc) is not None
+
+
+def _bootstrap(layout: Layout, phase: str) -> None:
+    marker = layout.state / "done" / f"bootstrap-{phase}"
+    if marker.exists():
+        return
+    log = layout.log(f"bootstrap-{phase}")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "CLOUDLAB_OPENSTACK_STATE_DIR": str(layout.state),
+    }
+    with step(f"bootstrap: {phase} (openstacksdk)", estimate_s=15, log=log), log.open("w") as out:
+        argv = [str(layout.bin("python")), "-m", "localcloud.openstack.bootstrap", phase]
+        result = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"bootstrap {phase} failed; see {log}")
+    marker.touch()
+
+
+def up(layout: Layout | None = None) -> bool:
+    """Start whatever is not running; True if anything was started."""
+    layout = layout or Layout.default()
+    if is_up(layout):
+        wanted = boot_seconds()
+        if _configured_boot_seconds(layout) not in (None, wanted):
+            _restart_compute(layout)
+            return True
+        return False
+    started = time.monotonic()
+    say(f"bringing the local OpenStack up (cold ~{COLD_ESTIMATE_S} s; state in {layout.state})")
+    ensure_packages(layout)
+    ensure_venv(layout)
+    for sub in ("logs", "run", "done"):
+        (layout.state / sub).mkdir(parents=True, exist_ok=True)
+    render_all(layout)
+    (layout.state / "rabbitmq").mkdir(parents=True, exist_ok=True)
+    table = processes(layout)
+
+    databases.init_datadir(layout)
+    _start(layout, table["mariadb"])
+    wait_until(
+        lambda: databases.sql_ready(layout),
+        "MariaDB",
+        60,
+        layout.log("mariadb"),
+        alive=_alive(layout, table["mariadb"]),
+    )
+    if not (layout.state / "done" / "databases").exists():
+        databases.create_databases(layout)
+        (layout.state / "done" / "databases").touch()
+    _start(layout, table["epmd"])
+    wait_until(lambda: procs.port_open(PORTS["epmd"]), "epmd", 20, layout.log("epmd"))
+    _start(layout, table["rabbitmq"])
+    with step("RabbitMQ start", estimate_s=10, log=layout.log("rabbitmq")):
+        wait_until(
+            lambda: procs.port_open(PORTS["rabbitmq"]),
+            "RabbitMQ",
+            120,
+            layout.log("rabbitmq"),
+            alive=_alive(layout, table["rabbitmq"]),
+        )
+    databases.migrate(layout)
+
+    # The APIs start together; nova's conductor and scheduler authenticate as they start, so they
+    # wait for the service users of the identity bootstrap.
+    for name in APIS:
+        _start(layout, table[name])
+    with step("waiting for the APIs", estimate_s=25, log=layout.logs / "<service>.log"):
+        for name in APIS:
+            if name == "nova-api":
+                _bootstrap(layout, "identity")
+                for service in ("nova-conductor", "nova-scheduler"):
+                    _start(layout, table[service])
+            proc = table[name]
+            wait_until(
+                lambda port=proc.port: http_answers(port),
+                f"{name} API on port {proc.port}",
+                180,
+                layout.log(name),
+                interval_s=1,
+                alive=_alive(layout, proc),
+            )
+
+    compute = table["nova-compute"]
+    utc_start = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=2)).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+    _start(layout, compute)
+    what = "waiting for nova-compute to register"
+    with step(what, estimate_s=20, log=layout.log("nova-compute")):
+        wait_until(
+            lambda: databases.compute_reported_since(layout, utc_start),
+            "nova-compute",
+            180,
+            layout.log("nova-compute"),
+            interval_s=1,
+            alive=_alive(layout, compute),
+        )
+    databases.discover_hosts(layout)
+    _bootstrap(layout, "resources")
+    clouds = write_entries(layout)
+    say(f"up in {time.monotonic() - started:.1f} s; clouds.yaml: {clouds}")
+    return True
+
+
+def _restart_compute(layout: Layout) -> None:
+    """Apply a new fake boot time: re-render the config and restart nova-compute alone."""
+    render_all(layout)
+    compute = processes(layout)["nova-compute"]
+    what = f"restarting nova-compute (boot time {boot_seconds()} s)"
+    with step(what, 25, layout.log("nova-compute")):
+        procs.stop(layout, compute)
+        utc_start = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=2)).strftime(
+            "%Y-%m-%d %H:%M:%S"
+        )
+        procs.start(layout, compute)
+        wait_until(
+            lambda: databases.compute_reported_since(layout, utc_start),
+            "nova-compute",
+            180,
+            layout.log("nova-compute"),
+            alive=_alive(layout, compute),
+        )
+
+
+def down(layout: Layout | None = None) -> bool:
+    """Stop every process by PID, waiting for each; True if anything was running."""
+    layout = layout or Layout.default()
+    table = processes(layout)
+    running = [name for name in ALL if procs.running_pid(layout, table[name]) is not None]
+    if not running:
+        return False
+    started = time.monotonic()
+    with step(f"stopping the local OpenStack ({len(running)} processes)", estimate_s=15):
+        for tier in STOP_TIERS:
+            with ThreadPoolExecutor(max_workers=len(tier)) as pool:
+                list(pool.map(lambda name: procs.stop(layout, table[name]), tier))
+    say(f"down in {time.monotonic() - started:.1f} s")
+    return True
+
+
+def status(layout: Layout | None = None) -> list[ProcStatus]:
+    """Each process: PID (None if stopped), port, memory (PSS of its whole process group)."""
+    layout = layout or Layout.default()
+    rows = []
+    for name, proc in processes(layout).items():
+        pid = procs.running_pid(layout, proc)
+        pss = procs.pss_kib(procs.group_pids(pid)) if pid else 0
+        rows.append(ProcStatus(name, pid, proc.port, pss))
+    return rows

@@ -1,0 +1,1 @@
+"""Plugins loaded by the local OpenStack services (runs inside the services venv)."""

@@ -1,0 +1,116 @@
+"""A nova virt driver for the local cloud: nova's FakeDriver made honest about two things.
+
+* ``snapshot()``: FakeDriver uploads nothing, so the snapshot image stays ``queued`` forever and no
+  server can boot from it. Like the real drivers, this one uploads the snapshot's bytes through
+  nova's image API (a small raw disk), so the image becomes ``active`` in Glance.
+* boot time: FakeDriver spawns at once, while a real cloud takes tens of seconds. ``spawn()`` waits
+  ``[cloudlab_fake] boot_seconds`` (default 0) first, so benchmarks can imitate a real cloud.
+"""
+
+import io
+import time
+
+import nova.conf
+from nova.compute import task_states
+from nova.image import glance
+from nova.virt import fake
+from oslo_config import cfg
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
+CONF = nova.conf.CONF
+CONF.register_opts(
+    [
+        cfg.FloatOpt(
+            "boot_seconds",
+            default=0.0,
+            min=0.0,
+            help="Seconds spawn() waits before the server is reported running.",
+        ),
+        cfg.IntOpt(
+            "snapshot_bytes",
+            default=64 * 1024,
+            min=512,
+            help="Size of the raw disk uploaded as a snapshot's data.",
+        ),
+    ],
+    group="cloudlab_fake",
+)
+
+
+def _snapshot_disk(instance_uuid: str, size: int) -> bytes:
+    """A small raw disk image: a text header naming the server, then zeros."""
+    header = f"cloudlab fake disk of server {instance_uuid}\n".encode()
+    return header + bytes(size - len(header))
+
+
+class CloudlabFakeDriver(fake.FakeDriver):
+    """FakeDriver with a configurable boot time and snapshots that upload their bytes."""
+
+    def __init__(self, virtapi, read_only=False):
+        super().__init__(virtapi, read_only)
+        self._image_api = glance.API()
+
+    def spawn(
+        self,
+        context,
+        instance,
+        image_meta,
+        injected_files,
+        admin_password,
+        allocations,
+        network_info=None,
+        block_device_info=None,
+        power_on=True,
+        accel_info=None,
+    ):
+        """Wait the configured boot time, then spawn as FakeDriver does."""
+        delay = CONF.cloudlab_fake.boot_seconds
+        if delay:
+            LOG.info("cloudlab fake boot: waiting %.1f s for %s", delay, instance.uuid)
+            time.sleep(delay)
+        super().spawn(
+            context,
+            instance,
+            image_meta,
+            injected_files,
+            admin_password,
+            allocations,
+            network_info=network_info,
+            block_device_info=block_device_info,
+            power_on=power_on,
+            accel_info=accel_info,
+        )
+
+    def snapshot(self, context, instance, image_id, update_task_state):
+        """Upload the server's (fake) disk to the snapshot image, as the libvirt driver does."""
+        if instance.uuid not in self.instances:
+            # FakeDriver's own check and error (InstanceNotRunning).
+            return super().snapshot(context, instance, image_id, update_task_state)
+        update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD)
+        snapshot = self._image_api.get(context, image_id)
+        image_meta = instance.image_meta
+        disk_format = image_meta.disk_format if image_meta.obj_attr_is_set("disk_format") else "raw"
+        container_format = (
+            image_meta.container_format
+            if image_meta.obj_attr_is_set("container_format")
+            else "bare"
+        )
+        metadata = {
+            "status": "active",
+            "name": snapshot["name"],
+            "disk_format": disk_format,
+            "container_format": container_format,
+            "properties": {
+                "image_location": "snapshot",
+                "image_state": "available",
+                "owner_id": instance.project_id,
+            },
+        }
+        update_task_state(
+            task_state=task_states.IMAGE_UPLOADING,
+            expected_state=task_states.IMAGE_PENDING_UPLOAD,
+        )
+        data = io.BytesIO(_snapshot_disk(instance.uuid, CONF.cloudlab_fake.snapshot_bytes))
+        self._image_api.update(context, image_id, metadata, data, purge_props=False)
+        LOG.info("cloudlab fake snapshot of %s uploaded to image %s", instance.uuid, image_id)

@@ -1,0 +1,141 @@
+"""The table of the local cloud's processes, in start order, with how each is run.
+
+MariaDB and RabbitMQ (with its own epmd, so that it can be stopped by PID too) come from apt; the
+OpenStack services run from the services venv: each API under gunicorn (1 worker, a few threads,
+a long timeout, loaded through our WSGI wrappers), nova's other services as their own commands.
+"""
+
+from localcloud.openstack.layout import HOST, PORTS, Layout
+from localcloud.openstack.procs import Proc
+from localcloud.openstack.system import MARIADBD, RABBITMQ_SERVER
+
+INFRA = ("mariadb", "epmd", "rabbitmq")
+APIS = ("keystone", "placement", "glance", "neutron", "nova-api")
+NOVA_SERVICES = ("nova-conductor", "nova-scheduler", "nova-compute")
+ALL = INFRA + APIS + NOVA_SERVICES
+# Erlang distribution (rabbitmqctl's channel) listens on loopback only, like everything else.
+DIST_LOOPBACK_ONLY = "-kernel inet_dist_use_interface {127,0,0,1}"
+
+
+def _gunicorn(layout: Layout, name: str, port: int, factory: str, env: dict[str, str]) -> Proc:
+    proc_name = f"cloudlab-{name}"
+    argv = [
+        str(layout.bin("gunicorn")),
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        "1",
+        "--threads",
+        "4",
+        "--timeout",
+        "600",
+        "--graceful-timeout",
+        "5",
+        "--name",
+        proc_name,
+        "--no-control-socket",  # one shared default path for all gunicorns otherwise
+        f"cloudlab_openstack_plugins.wsgi:{factory}()",
+    ]
+    return Proc(name, argv, marker=proc_name, env=env, port=port, stop_timeout_s=20)
+
+
+def processes(layout: Layout) -> dict[str, Proc]:
+    """Every process of the local cloud by name, in start order."""
+    conf = layout.conf
+    nova_conf = str(conf / "nova" / "nova.conf")
+    rabbit_dir = layout.state / "rabbitmq"
+    erl_env = {"ERL_EPMD_ADDRESS": HOST, "ERL_EPMD_PORT": str(PORTS["epmd"])}
+    procs = [
+        Proc(
+            "mariadb",
+            [MARIADBD, f"--defaults-file={conf / 'mariadb.cnf'}"],
+            marker=str(conf / "mariadb.cnf"),
+            port=PORTS["mariadb"],
+            stop_timeout_s=60,
+        ),
+        Proc(
+            "epmd",
+            ["epmd", "-address", HOST, "-port", str(PORTS["epmd"])],
+            marker="epmd",
+            env=erl_env,
+            port=PORTS["epmd"],
+            stop_timeout_s=10,
+        ),
+        Proc(
+            "rabbitmq",
+            [RABBITMQ_SERVER],
+            marker="rabbit",
+            env={
+                **erl_env,
+                "HOME": str(rabbit_dir),  # its Erlang cookie lives there
+                "RABBITMQ_NODENAME": "cloudlab@localhost",
+                "RABBITMQ_NODE_IP_ADDRESS": HOST,
+                "RABBITMQ_NODE_PORT": str(PORTS["rabbitmq"]),
+                "RABBITMQ_DIST_PORT": str(PORTS["rabbitmq-dist"]),
+                "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": DIST_LOOPBACK_ONLY,
+                "RABBITMQ_CONFIG_FILE": str(conf / "rabbitmq" / "rabbitmq.conf"),
+                "RABBITMQ_ADVANCED_CONFIG_FILE": str(conf / "rabbitmq" / "advanced.config"),
+                "RABBITMQ_CONF_ENV_FILE": str(conf / "rabbitmq" / "rabbitmq-env.conf"),
+                "RABBITMQ_ENABLED_PLUGINS_FILE": str(conf / "rabbitmq" / "enabled_plugins"),
+                "RABBITMQ_MNESIA_BASE": str(rabbit_dir / "mnesia"),
+                "RABBITMQ_LOG_BASE": str(layout.logs),
+                "RABBITMQ_PID_FILE": str(layout.run / "rabbitmq-beam.pid"),
+            },
+            port=PORTS["rabbitmq"],
+            stop_timeout_s=60,
+        ),
+        _gunicorn(
+            layout,
+            "keystone",
+            PORTS["keystone"],
+            "keystone",
+            {"OS_KEYSTONE_CONFIG_FILES": str(conf / "keystone" / "keystone.conf")},
+        ),
+        _gunicorn(
+            layout,
+            "placement",
+            PORTS["placement"],
+            "placement",
+            {"OS_PLACEMENT_CONFIG_DIR": str(conf / "placement")},
+        ),
+        _gunicorn(
+            layout,
+            "glance",
+            PORTS["glance"],
+            "glance",
+            {"OS_GLANCE_CONFIG_DIR": str(conf / "glance")},
+        ),
+        _gunicorn(
+            layout,
+            "neutron",
+            PORTS["neutron"],
+            "neutron",
+            {
+                "OS_NEUTRON_CONFIG_FILES": ";".join(
+                    [str(conf / "neutron" / "neutron.conf"), str(conf / "neutron" / "ml2_conf.ini")]
+                )
+            },
+        ),
+        _gunicorn(
+            layout,
+            "nova-api",
+            PORTS["nova-api"],
+            "nova",
+            {
+                # nova loads its paste pipeline from the first file of the list
+                "OS_NOVA_CONFIG_DIR": str(conf / "nova"),
+                "OS_NOVA_CONFIG_FILES": f"{layout.venv / 'etc/nova/api-paste.ini'};nova.conf",
+            },
+        ),
+    ]
+    for service in NOVA_SERVICES:
+        binary = str(layout.bin(service))
+        procs.append(
+            Proc(
+                service,
+                [binary, "--config-file", nova_conf],
+                marker=f"{binary} --config-file {nova_conf}",
+                stop_timeout_s=40,
+            )
+        )
+    return {proc.name: proc for proc in procs}
