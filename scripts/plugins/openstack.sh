@@ -19,13 +19,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MOD="$ROOT/toolchain/plugins/$NAME"
 UPSTREAM=github.com/terraform-provider-openstack/terraform-provider-openstack/v3
 LOG_DIR=${CLOUDLAB_CACHE:-$HOME/.cache/cloudlab}/logs
-LOG="$LOG_DIR/plugin-$NAME-$PLUGIN_VERSION.log"
+LOG="$LOG_DIR/$NAME-plugin-$PLUGIN_VERSION-$(date -u +%Y%m%dT%H%M%SZ).log"
 
 T0=$(date +%s)
 log() { printf 'toolchain: [%s] %s\n' "$NAME" "$*" >&2; }
 elapsed() { echo "$(($(date +%s) - T0))s"; }
 die() {
 	log "ERROR: $* (elapsed $(elapsed); full go output: $LOG)"
+	if [ -s "$LOG" ]; then tail -n 15 "$LOG" | sed 's/^/    /' >&2; fi
 	exit 1
 }
 
@@ -40,8 +41,12 @@ export GOTOOLCHAIN=local
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/plugin-$NAME.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-: >"$LOG"
+heartbeat=
+cleanup() {
+	[ -z "$heartbeat" ] || kill "$heartbeat" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 ldflags="-s -w -X cloudlab.local/toolchain/plugins/$NAME.Version=$PLUGIN_VERSION"
 
 # step N/4 WHAT ESTIMATE CMD...: run CMD with its output in the log, report time or failure.
@@ -49,24 +54,39 @@ step() {
 	local n=$1 what=$2 estimate=$3 t
 	shift 3
 	t=$(date +%s)
-	log "[$n/4] $what (cold: $estimate on 2 cores; tail -f $LOG)"
+	log "[$n/4] $what (cold: $estimate; tail -f $LOG)"
 	printf '\n### [%s/4] %s\n### %s\n' "$n" "$what" "$*" >>"$LOG"
+	# A line a minute, so that a long compile on a busy machine does not look hung.
+	# Its sleep is killed with it (a bare `while sleep` would leave a sleep behind for a minute).
+	(
+		trap 'kill "$s" 2>/dev/null; exit 0' TERM
+		while :; do
+			sleep 60 &
+			s=$!
+			wait "$s"
+			log "      still at step $n/4 (total $(elapsed))"
+		done
+	) &
+	heartbeat=$!
 	"$@" >>"$LOG" 2>&1 || die "step $n/4 failed: $what"
+	kill "$heartbeat" 2>/dev/null || true
+	heartbeat=
 	log "      done in $(($(date +%s) - t))s (total $(elapsed))"
 }
 
-step 1 "download Go modules (~1.3 GB)" "~2 min" go -C "$MOD" mod download -x
-step 2 "build the tfgen" "~3-6 min" go -C "$MOD" build -v -ldflags "$ldflags" \
-	-o "$tmp/pulumi-tfgen-$NAME" ./cmd/tfgen
+step 1 "download Go modules (175 modules, 1.2 GB)" "~2 min" go -C "$MOD" mod download -x
+step 2 "compile the tfgen (0.86 GB of build cache)" \
+	"~4 min of CPU; 7-10 min measured with other builds on the 2 cores" \
+	go -C "$MOD" build -v -ldflags "$ldflags" -o "$tmp/pulumi-tfgen-$NAME" ./cmd/tfgen
 # tfgen reads the upstream docs (descriptions) from the module's source; a missing page is an error.
 upstream=$(go -C "$MOD" list -m -f '{{.Dir}}' "$UPSTREAM") || die "cannot resolve $UPSTREAM"
-step 3 "generate the schema (tfgen schema --skip-examples)" "~1 min" \
+step 3 "generate the schema (tfgen schema --skip-examples)" "~5 s" \
 	env -C "$tmp" CLOUDLAB_UPSTREAM_DIR="$upstream" PULUMI_MISSING_DOCS_ERROR=true \
 	"$tmp/pulumi-tfgen-$NAME" schema --skip-examples --out "$tmp/schema"
 [ -s "$tmp/schema/schema.json" ] || die "tfgen wrote no schema.json"
 printf '{"Replace": {"%s": "%s"}}\n' "$MOD/cmd/provider/schema.json" "$tmp/schema/schema.json" \
 	>"$tmp/overlay.json"
-step 4 "build pulumi-resource-$NAME with the schema embedded" "~1 min" go -C "$MOD" build -v \
+step 4 "build pulumi-resource-$NAME with the schema embedded" "~10 s" go -C "$MOD" build -v \
 	-overlay "$tmp/overlay.json" -ldflags "$ldflags" -o "$tmp/pulumi-resource-$NAME" ./cmd/provider
 
 v=$("$tmp/pulumi-resource-$NAME" -version 2>/dev/null || true)
