@@ -9,34 +9,43 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := venv
 STACK ?= dev
-# Pulumi state and the passphrase of its secrets stay on this machine, never in git.
-STATE_DIR ?= $(HOME)/.cloudlab/state
 BASE_IMAGE ?= cloudlab/base:bookworm
 
-export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
-export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
-export PULUMI_SKIP_UPDATE_CHECK := true
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
-export PULUMI_HOME ?= $(HOME)/.cloudlab/pulumi-home
+# Pulumi state and the passphrase of its secrets stay on this machine, never in git. The values
+# (backend, passphrase file, PULUMI_HOME, ...) live in one place, scripts/env.sh, which users
+# `source` to run the same pulumi commands by hand; override them in the environment
+# (e.g. CLOUDLAB_STATE_DIR=/tmp/s make up).
+$(foreach v,$(shell scripts/env.sh --make),$(eval export $(v)))
+STATE_DIR := $(CLOUDLAB_STATE_DIR)
 
 TOOLCHAIN_BIN = $(shell scripts/toolchain.sh --bin-dir 2>/dev/null)
 PULUMI = PATH="$(TOOLCHAIN_BIN):$$PATH" pulumi
+# The stack's config as the make targets pass it: a per-user copy of Pulumi.$(STACK).yaml, so
+# that Pulumi writes its encryption salt there and never into the tracked file
+# (scripts/stack-config.sh). STACK_CONFIG makes it and creates the stack when missing.
+STACK_CONFIG = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/stack-config.sh
 
-.PHONY: help venv toolchain docker base-image lab-image state up down preview test test-unit lint bench \
+.PHONY: help venv toolchain docker base-image lab-image state shell up down preview test test-unit lint bench \
 	policy bench-load bench-services bench-program bench-twin edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
 	k8s k8s-down
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
+		'{ n[NR] = $$1; d[NR] = $$2; if (length($$1) > w) w = length($$1) } \
+		END { for (i = 1; i <= NR; i++) printf("  make %-" w "s  %s\n", n[i], d[i]) }'
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@echo "venv: installing requirements.txt into $(VENV) (first time ~1-3 min; log: $(VENV)/pip.log)" >&2
+	@t0=$$(date +%s); \
+	$(VENV)/bin/pip install --disable-pip-version-check --progress-bar off -r requirements.txt \
+		> $(VENV)/pip.log 2>&1 || { tail -n 20 $(VENV)/pip.log >&2; exit 1; }; \
+	echo "venv: done in $$(( $$(date +%s) - t0 ))s" >&2
 	@touch $@
 
 venv: $(VENV)/.installed ## create the virtualenv with the pinned packages
 
 toolchain: ## find or build the Pulumi CLI, language host and plugins (cached)
-	scripts/toolchain.sh >/dev/null
+	@scripts/toolchain.sh >/dev/null
 
 docker: ## install and start the Docker engine if needed
 	scripts/docker-engine.sh
@@ -58,9 +67,14 @@ state: ## create the local state backend and its passphrase
 	@test -s $(PULUMI_CONFIG_PASSPHRASE_FILE) || \
 		(umask 077; head -c 32 /dev/urandom | base64 > $(PULUMI_CONFIG_PASSPHRASE_FILE))
 
+shell: venv toolchain state ## a shell with the project's environment (as source scripts/env.sh)
+	@echo "cloudlab shell: pulumi, the venv and the local backend are set up; exit to leave" >&2
+	@bash --rcfile <(printf '[ -f ~/.bashrc ] && . ~/.bashrc\n. %q\n' "$(CURDIR)/scripts/env.sh") -i
+
 up: venv toolchain base-image state ## bring the local twin of the calculator lab up and check it
-	$(PULUMI) stack select $(STACK) --create --non-interactive
-	$(PULUMI) up --yes --non-interactive --stack $(STACK)
+	@$(STACK_CONFIG) $(STACK) >/dev/null
+	$(PULUMI) stack select $(STACK) --non-interactive
+	$(PULUMI) up --yes --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
 	@url=$$($(PULUMI) stack output calculatorUrl --stack $(STACK)); \
 	echo "calculator: $$url"; \
 	reply=$$(curl -sS --max-time 10 -d '(5+6)*2' -X POST "$$url"); \
@@ -68,15 +82,19 @@ up: venv toolchain base-image state ## bring the local twin of the calculator la
 	test "$$(printf '%s' "$$reply" | tr -d '\r')" = "result = 22"
 
 down: venv toolchain state ## destroy the stack
-	$(PULUMI) destroy --yes --non-interactive --stack $(STACK)
+	@$(STACK_CONFIG) $(STACK) >/dev/null
+	$(PULUMI) destroy --yes --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
+	@echo "down: to forget the stack too (its history): source scripts/env.sh &&" \
+		"pulumi stack rm $(STACK) --yes --preserve-config (--preserve-config keeps the tracked Pulumi.$(STACK).yaml)"
 
 preview: venv toolchain state ## pulumi preview of STACK (default dev)
-	$(PULUMI) stack select $(STACK) --create --non-interactive
-	$(PULUMI) preview --non-interactive --stack $(STACK)
+	@$(STACK_CONFIG) $(STACK) >/dev/null
+	$(PULUMI) preview --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
 
 policy: venv toolchain state ## preview STACK with the policy pack (fails on any violation)
-	$(PULUMI) stack select $(STACK) --create --non-interactive
+	@$(STACK_CONFIG) $(STACK) >/dev/null
 	$(PULUMI) preview --non-interactive --stack $(STACK) --policy-pack policy \
+		--config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml \
 		$$(test -f policy/$(STACK).json && echo --policy-pack-config policy/$(STACK).json)
 
 test: venv toolchain base-image lab-image ## run every test (mocks, services, real engine, Docker)
