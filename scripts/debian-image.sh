@@ -14,7 +14,7 @@ set -euo pipefail
 IMAGE="${1:?usage: $0 IMAGE PACKAGES [MMDEBSTRAP_ARG...]}"
 PACKAGES="${2:?usage: $0 IMAGE PACKAGES [MMDEBSTRAP_ARG...]}"
 shift 2
-say() { echo "${SAY_AS:-debian-image}: $*"; }
+say() { echo "${SAY_AS:-debian-image}: $*" >&2; }
 
 if ! docker info >/dev/null 2>&1; then
   say "Docker engine not answering; run scripts/docker-engine.sh first" >&2
@@ -51,6 +51,7 @@ tar="$work/rootfs.tar"
 
 start=$(date +%s)
 say "building $IMAGE: mmdebstrap bookworm ($PACKAGES) from $mirror"
+say "(first time only: downloads and unpacks ~${IMAGE_ESTIMATE:-100 Debian packages, about 2 min}; mmdebstrap's progress follows)"
 mmdebstrap --variant=apt --include="$PACKAGES" \
   --aptopt='Acquire::Retries "3"' \
   "$@" \

@@ -25,7 +25,6 @@ if ! command -v dockerd >/dev/null 2>&1; then
   # the docker.io package also ships a `docker` client; /usr/local/bin comes first on PATH.
   $SUDO apt-get install -y -q --no-install-recommends docker.io iptables ca-certificates
 fi
-say "dockerd: $(dockerd --version)"
 
 if ! command -v docker >/dev/null 2>&1; then
   say "no docker client on PATH" >&2
@@ -40,7 +39,7 @@ fi
 # A dockerd of ours may still be starting: wait for it instead of starting a second one.
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   # containerd: dockerd starts its own when none runs.
-  say "starting dockerd in the background (log: $LOG)"
+  say "starting $(dockerd --version) in the background (usually ready in 2-10 s; log: $LOG)"
   mkdir -p "$(dirname "$LOG")"
   # shellcheck disable=SC2086
   nohup $SUDO dockerd ${DOCKERD_ARGS:-} >>"$LOG" 2>&1 </dev/null &
