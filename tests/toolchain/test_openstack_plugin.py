@@ -46,6 +46,7 @@ RESOURCE_TOKEN = re.compile(r"\.__init__\(\s*'(openstack:[^']+)'")
 FUNCTION_TOKEN = re.compile(r"\.invoke(?:_output)?\('(openstack:[^']+)'")
 FUNCTION_ARG = re.compile(r"__args__\['(\w+)'\]")
 RESULT_CLASS = re.compile(r"^@pulumi\.output_type\nclass (\w+Result):", re.M)
+CONFIG_KEY = re.compile(r"__config__\.get\w*\('(\w+)'")
 # `openstack.networking.Port(` / `openstack.networking.get_network_output(` in the project.
 USE = re.compile(r"\bopenstack\.([a-z]+)\.([A-Za-z_]+)\(")
 
@@ -293,6 +294,19 @@ def test_every_type_has_the_sdk_property_names(schema: dict[str, Any]) -> None:
                 wrong.append(f"{tok} {cls.__name__}: {sorted(_pulumi_names(cls) ^ names)}")
     assert checked >= len(schema["types"]), "some schema types have no SDK class"
     assert wrong == []
+
+
+@pytest.mark.engine
+def test_provider_settings_have_the_sdk_names(schema: dict[str, Any]) -> None:
+    """What `openstack.Provider(...)` sends, and the `openstack:*` stack config the SDK reads.
+
+    (The provider's outputs are not compared: our bridge also lists its non-string settings
+    there, which the SDK never reads.)"""
+    from pulumi_openstack.provider import ProviderArgs
+
+    assert _pulumi_names(ProviderArgs) == set(schema["provider"]["inputProperties"])
+    config_vars = (_sdk_package() / "config" / "vars.py").read_text(encoding="utf-8")
+    assert set(CONFIG_KEY.findall(config_vars)) == set(schema["config"]["variables"])
 
 
 @pytest.mark.engine
