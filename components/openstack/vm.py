@@ -85,12 +85,15 @@ def parse_flavor_sizes(raw: Mapping[str, Any] | None) -> dict[str, FlavorSize]:
 
 def cloud_flavor(name: str, config_key: str) -> FlavorSize:
     """The size of flavor ``name`` as the cloud defines it (``getFlavor``), before anything is
-    created; a flavor the cloud lacks is a :class:`ConfigError` on ``config_key``."""
+    created. A flavor the cloud lacks (or a cloud that cannot be reached: the provider's words
+    tell which) is a :class:`ConfigError` on ``config_key``."""
     try:
         flavor = openstack.compute.get_flavor(name=name)
     except Exception as error:  # the provider's "no results" or an API error, as it words it
         problem = ConfigError(
-            config_key, f"the cloud has no flavor {name!r} ({error})", "`openstack flavor list`"
+            config_key,
+            f"cannot read flavor {name!r} from the cloud ({error})",
+            "a flavor of `openstack flavor list`, and credentials that reach the cloud",
         )
         # A failed invoke also fails the run with the provider's own words, which do not name
         # the key: say it first.

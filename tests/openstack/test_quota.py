@@ -139,7 +139,8 @@ def test_a_flavor_the_cloud_lacks_names_the_key(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(RuntimeError, match="no results: huge"):
         run({"flavor": "huge"}, recording=recording)
     assert logged == [
-        "invalid config cloudlab:calculator.flavor: the cloud has no flavor 'huge' (Your query "
-        "returned no results: huge) (valid: `openstack flavor list`)"
+        "invalid config cloudlab:calculator.flavor: cannot read flavor 'huge' from the cloud "
+        "(Your query returned no results: huge) (valid: a flavor of `openstack flavor list`, "
+        "and credentials that reach the cloud)"
     ]
     assert recording.resources == []
