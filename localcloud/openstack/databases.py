@@ -93,78 +93,77 @@ def _once(layout: Layout, name: str, what: str, estimate_s: float, argvs: list[l
     marker.touch()
 
 
-def migrate(layout: Layout) -> None:
-    """Schema migrations and one-time setup of every service (skipped when already done)."""
+def migrations(layout: Layout) -> dict[str, tuple[str, float, list[list[str]]]]:
+    """Each service's one-time setup: (what, cold estimate in s, commands). Independent of each
+    other (one database each), so they may run in parallel."""
     conf = layout.conf
     b = layout.bin
-    keystone = ["--config-file", str(conf / "keystone" / "keystone.conf")]
-    nova = ["--config-file", str(conf / "nova" / "nova.conf")]
+    keystone = [
+        str(b("keystone-manage")),
+        "--config-file",
+        str(conf / "keystone" / "keystone.conf"),
+    ]
+    nova = [str(b("nova-manage")), "--config-file", str(conf / "nova" / "nova.conf")]
+    owner = ["--keystone-user", "root", "--keystone-group", "root"]
     secrets = load_secrets(layout)
     keystone_url = f"http://{HOST}:5000/v3/"
+    neutron_conf = [
+        "--config-file", str(conf / "neutron" / "neutron.conf"),
+        "--config-file", str(conf / "neutron" / "ml2_conf.ini"),
+    ]  # fmt: skip
+    bootstrap = [
+        *keystone, "bootstrap",
+        "--bootstrap-password", secrets["admin"],
+        "--bootstrap-admin-url", keystone_url,
+        "--bootstrap-internal-url", keystone_url,
+        "--bootstrap-public-url", keystone_url,
+        "--bootstrap-region-id", "RegionOne",
+    ]  # fmt: skip
+    return {
+        "keystone": (
+            "keystone: db_sync, fernet keys, bootstrap of the admin",
+            25,
+            [
+                [*keystone, "db_sync"],
+                [*keystone, "fernet_setup", *owner],
+                [*keystone, "credential_setup", *owner],
+                bootstrap,
+            ],
+        ),
+        "glance": (
+            "glance: db_sync",
+            20,
+            [[str(b("glance-manage")), "--config-dir", str(conf / "glance"), "db_sync"]],
+        ),
+        "placement": (
+            "placement: db sync",
+            10,
+            [[str(b("placement-manage")), "--config-dir", str(conf / "placement"), "db", "sync"]],
+        ),
+        "neutron": (
+            "neutron: database migrations",
+            40,
+            [[str(b("neutron-db-manage")), *neutron_conf, "upgrade", "heads"]],
+        ),
+        "nova": (
+            "nova: api_db sync, cells v2 (cell0, cell1), db sync",
+            60,
+            [
+                [*nova, "api_db", "sync"],
+                [*nova, "cell_v2", "map_cell0"],
+                [*nova, "cell_v2", "create_cell", "--name", "cell1"],
+                [*nova, "db", "sync"],
+            ],
+        ),
+    }
+
+
+def migrate(layout: Layout, service: str) -> None:
+    """One service's schema migrations and one-time setup (skipped when already done)."""
     for sub in ("fernet-keys", "credential-keys"):
         (layout.state / "keystone" / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
-    _once(
-        layout,
-        "keystone",
-        "keystone: db_sync, fernet keys, bootstrap of the admin",
-        25,
-        [
-            [str(b("keystone-manage")), *keystone, "db_sync"],
-            [str(b("keystone-manage")), *keystone, "fernet_setup", "--keystone-user", "root",
-             "--keystone-group", "root"],
-            [str(b("keystone-manage")), *keystone, "credential_setup", "--keystone-user", "root",
-             "--keystone-group", "root"],
-            [
-                str(b("keystone-manage")), *keystone, "bootstrap",
-                "--bootstrap-password", secrets["admin"],
-                "--bootstrap-admin-url", keystone_url,
-                "--bootstrap-internal-url", keystone_url,
-                "--bootstrap-public-url", keystone_url,
-                "--bootstrap-region-id", "RegionOne",
-            ],
-        ],
-    )  # fmt: skip
-    _once(
-        layout,
-        "glance",
-        "glance: db_sync",
-        20,
-        [[str(b("glance-manage")), "--config-dir", str(conf / "glance"), "db_sync"]],
-    )
-    _once(
-        layout,
-        "placement",
-        "placement: db sync",
-        10,
-        [[str(b("placement-manage")), "--config-dir", str(conf / "placement"), "db", "sync"]],
-    )
-    _once(
-        layout,
-        "neutron",
-        "neutron: database migrations",
-        60,
-        [
-            [
-                str(b("neutron-db-manage")),
-                "--config-file", str(conf / "neutron" / "neutron.conf"),
-                "--config-file", str(conf / "neutron" / "ml2_conf.ini"),
-                "upgrade", "heads",
-            ]
-        ],
-    )  # fmt: skip
-    manage = str(b("nova-manage"))
-    _once(
-        layout,
-        "nova",
-        "nova: api_db sync, cells v2 (cell0, cell1), db sync",
-        60,
-        [
-            [manage, *nova, "api_db", "sync"],
-            [manage, *nova, "cell_v2", "map_cell0"],
-            [manage, *nova, "cell_v2", "create_cell", "--name", "cell1"],
-            [manage, *nova, "db", "sync"],
-        ],
-    )
+    what, estimate, argvs = migrations(layout)[service]
+    _once(layout, service, what, estimate, argvs)
 
 
 def discover_hosts(layout: Layout) -> None:

@@ -7,6 +7,7 @@ every one-time step (migrations, cells, bootstrap), and a cold start does them a
 import datetime
 import os
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -49,8 +50,10 @@ def http_answers(port: int) -> bool:
 
 
 def is_up(layout: Layout | None = None) -> bool:
-    """Every process runs and Keystone answers."""
+    """Every process runs, the bootstrap finished and Keystone answers."""
     layout = layout or Layout.default()
+    if not (layout.state / "done" / "bootstrap-resources").exists():
+        return False
     table = processes(layout)
     if any(procs.running_pid(layout, p) is None for p in table.values()):
         return False
@@ -114,14 +117,18 @@ def up(layout: Layout | None = None) -> bool:
     say(f"bringing the local OpenStack up (cold ~{COLD_ESTIMATE_S} s; state in {layout.state})")
     ensure_packages(layout)
     ensure_venv(layout)
-    for sub in ("logs", "run", "done"):
+    for sub in ("logs", "run", "done", "nova/instances"):
         (layout.state / sub).mkdir(parents=True, exist_ok=True)
     render_all(layout)
     (layout.state / "rabbitmq").mkdir(parents=True, exist_ok=True)
     table = processes(layout)
 
+    # MariaDB and RabbitMQ start together; RabbitMQ is needed only by nova's services.
     databases.init_datadir(layout)
     _start(layout, table["mariadb"])
+    _start(layout, table["epmd"])
+    wait_until(lambda: procs.port_open(PORTS["epmd"]), "epmd", 20, layout.log("epmd"))
+    _start(layout, table["rabbitmq"])
     wait_until(
         lambda: databases.sql_ready(layout),
         "MariaDB",
@@ -132,10 +139,38 @@ def up(layout: Layout | None = None) -> bool:
     if not (layout.state / "done" / "databases").exists():
         databases.create_databases(layout)
         (layout.state / "done" / "databases").touch()
-    _start(layout, table["epmd"])
-    wait_until(lambda: procs.port_open(PORTS["epmd"]), "epmd", 20, layout.log("epmd"))
-    _start(layout, table["rabbitmq"])
-    with step("RabbitMQ start", estimate_s=10, log=layout.log("rabbitmq")):
+
+    # Each service: migrations, start, readiness, in parallel with the others (one database
+    # each). Keystone then gets the identity bootstrap the other services authenticate with.
+    ready: set[str] = set()
+    ready_lock = threading.Lock()
+
+    def service(name: str) -> None:
+        databases.migrate(layout, "nova" if name == "nova-api" else name)
+        if name == "nova-api":
+            _nova_services_when("nova-migrated")
+        proc = table[name]
+        _start(layout, proc)
+        wait_until(
+            lambda: http_answers(proc.port),
+            f"{name} API on port {proc.port}",
+            240,
+            layout.log(name),
+            interval_s=1,
+            alive=_alive(layout, proc),
+        )
+        if name == "keystone":
+            _bootstrap(layout, "identity")
+            _nova_services_when("identity")
+
+    def _nova_services_when(event: str) -> None:
+        # nova's conductor and scheduler need their databases, the service users and the broker;
+        # started as soon as those exist, they are consuming by the time nova-compute asks the
+        # conductor (which otherwise costs it a 10 s timeout).
+        with ready_lock:
+            ready.add(event)
+            if ready != {"identity", "nova-migrated"}:
+                return
         wait_until(
             lambda: procs.port_open(PORTS["rabbitmq"]),
             "RabbitMQ",
@@ -143,27 +178,13 @@ def up(layout: Layout | None = None) -> bool:
             layout.log("rabbitmq"),
             alive=_alive(layout, table["rabbitmq"]),
         )
-    databases.migrate(layout)
+        for name in ("nova-conductor", "nova-scheduler"):
+            _start(layout, table[name])
 
-    # The APIs start together; nova's conductor and scheduler authenticate as they start, so they
-    # wait for the service users of the identity bootstrap.
-    for name in APIS:
-        _start(layout, table[name])
-    with step("waiting for the APIs", estimate_s=25, log=layout.logs / "<service>.log"):
-        for name in APIS:
-            if name == "nova-api":
-                _bootstrap(layout, "identity")
-                for service in ("nova-conductor", "nova-scheduler"):
-                    _start(layout, table[service])
-            proc = table[name]
-            wait_until(
-                lambda port=proc.port: http_answers(port),
-                f"{name} API on port {proc.port}",
-                180,
-                layout.log(name),
-                interval_s=1,
-                alive=_alive(layout, proc),
-            )
+    what = "migrations and APIs, in parallel"
+    with step(what, estimate_s=90, log=layout.logs), ThreadPoolExecutor(len(APIS)) as pool:
+        for future in [pool.submit(service, name) for name in APIS]:
+            future.result()
 
     compute = table["nova-compute"]
     utc_start = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=2)).strftime(

@@ -1,5 +1,9 @@
-"""A nova virt driver for the local cloud: nova's FakeDriver made honest about two things.
+"""A nova virt driver for the local cloud: nova's fake driver made honest about three things.
 
+* node identity: the plain FakeDriver names its node by a test sentinel and never writes the
+  ``compute_id`` file, so a restart with the database kept is refused ("No local node identity
+  found"). The base class here, FakeDriverWithoutFakeNodes, behaves like a real single-node driver:
+  a stable node UUID kept in ``state_path``.
 * ``snapshot()``: FakeDriver uploads nothing, so the snapshot image stays ``queued`` forever and no
   server can boot from it. Like the real drivers, this one uploads the snapshot's bytes through
   nova's image API (a small raw disk), so the image becomes ``active`` in Glance.
@@ -44,7 +48,7 @@ def _snapshot_disk(instance_uuid: str, size: int) -> bytes:
     return header + bytes(size - len(header))
 
 
-class CloudlabFakeDriver(fake.FakeDriver):
+class CloudlabFakeDriver(fake.FakeDriverWithoutFakeNodes):
     """FakeDriver with a configurable boot time and snapshots that upload their bytes."""
 
     def __init__(self, virtapi, read_only=False):
