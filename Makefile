@@ -35,11 +35,12 @@ help: ## list the targets
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	@echo "venv: installing requirements.txt into $(VENV) (first time ~1-3 min; log: $(VENV)/pip.log)" >&2
-	@t0=$$(date +%s); \
-	$(VENV)/bin/pip install --disable-pip-version-check --progress-bar off -r requirements.txt \
-		> $(VENV)/pip.log 2>&1 || { tail -n 20 $(VENV)/pip.log >&2; exit 1; }; \
-	echo "venv: done in $$(( $$(date +%s) - t0 ))s" >&2
+	@. scripts/lib/progress.sh; PROGRESS_PREFIX=venv; t0=$$(date +%s); \
+	progress_say "pip install -r requirements.txt into $(VENV) (first time ~2 min; log: $(VENV)/pip.log)"; \
+	: > $(VENV)/pip.log; \
+	progress_run "pip install" $(VENV)/pip.log $(VENV)/bin/pip install --disable-pip-version-check \
+		--progress-bar off -r requirements.txt; \
+	progress_say "done in $$(progress_elapsed $$t0)"
 	@touch $@
 
 venv: $(VENV)/.installed ## create the virtualenv with the pinned packages
