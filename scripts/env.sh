@@ -22,6 +22,9 @@
 #   PULUMI_SKIP_UPDATE_CHECK=true, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true (offline)
 #   PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER=true: a stack config without its encryptionsalt
 #                                  takes the salt recorded in the stack's state
+#
+# No `set -euo pipefail` here: the file is sourced into the user's shell, whose options it must
+# leave alone.
 
 _cloudlab_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
