@@ -4,13 +4,16 @@
 every one-time step (migrations, cells, bootstrap), and a cold start does them all.
 """
 
+import contextlib
 import datetime
+import fcntl
 import os
 import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -104,15 +107,55 @@ def _bootstrap(layout: Layout, phase: str) -> None:
     marker.touch()
 
 
+@contextlib.contextmanager
+def _exclusive(layout: Layout) -> Iterator[None]:
+    """One ``up`` or ``down`` at a time per state directory (tests and ``make openstack`` may
+    race): a second caller waits for the first, then sees its result."""
+    layout.state.mkdir(parents=True, exist_ok=True)
+    with (layout.state / "lifecycle.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("another up/down of the local OpenStack is running: waiting for it")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def up(layout: Layout | None = None) -> bool:
     """Start whatever is not running; True if anything was started."""
     layout = layout or Layout.default()
+    with _exclusive(layout):
+        return _up_locked(layout)
+
+
+def _up_locked(layout: Layout) -> bool:
     if is_up(layout):
         wanted = boot_seconds()
         if _configured_boot_seconds(layout) not in (None, wanted):
             _restart_compute(layout)
             return True
         return False
+    table = processes(layout)
+    before = {name for name in ALL if procs.running_pid(layout, table[name]) is not None}
+    try:
+        return _bring_up(layout)
+    except BaseException:
+        # A failed start leaves nothing of its own running (what ran before is kept).
+        started_now = [
+            name
+            for name in ALL
+            if name not in before and procs.running_pid(layout, table[name]) is not None
+        ]
+        if started_now:
+            say(f"start failed: stopping what it started ({', '.join(started_now)})")
+            _stop(layout, started_now)
+        raise
+
+
+def _bring_up(layout: Layout) -> bool:
     started = time.monotonic()
     say(f"bringing the local OpenStack up (cold ~{COLD_ESTIMATE_S} s; state in {layout.state})")
     ensure_packages(layout)
@@ -231,17 +274,30 @@ def _restart_compute(layout: Layout) -> None:
 def down(layout: Layout | None = None) -> bool:
     """Stop every process by PID, waiting for each; True if anything was running."""
     layout = layout or Layout.default()
+    with _exclusive(layout):
+        return _down_locked(layout)
+
+
+def _down_locked(layout: Layout) -> bool:
     table = processes(layout)
     running = [name for name in ALL if procs.running_pid(layout, table[name]) is not None]
     if not running:
         return False
     started = time.monotonic()
     with step(f"stopping the local OpenStack ({len(running)} processes)", estimate_s=15):
-        for tier in STOP_TIERS:
-            with ThreadPoolExecutor(max_workers=len(tier)) as pool:
-                list(pool.map(lambda name: procs.stop(layout, table[name]), tier))
+        _stop(layout, running)
     say(f"down in {time.monotonic() - started:.1f} s")
     return True
+
+
+def _stop(layout: Layout, names: list[str]) -> None:
+    """Stop ``names`` tier by tier (the services together, then broker, epmd, database)."""
+    table = processes(layout)
+    for tier in STOP_TIERS:
+        chosen = [name for name in tier if name in names]
+        if chosen:
+            with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
+                list(pool.map(lambda name: procs.stop(layout, table[name]), chosen))
 
 
 def status(layout: Layout | None = None) -> list[ProcStatus]:
