@@ -49,7 +49,7 @@ toolchain: ## find or build the Pulumi CLI, language host and plugins (cached)
 	@scripts/toolchain.sh >/dev/null
 
 docker: ## install and start the Docker engine if needed
-	scripts/docker-engine.sh
+	@scripts/docker-engine.sh
 
 k8s: venv ## start the local Kubernetes control plane (etcd, apiserver, kwok nodes) on 127.0.0.1
 	$(VENV)/bin/python -m localcloud.k8s up
@@ -58,10 +58,10 @@ k8s-down: ## stop the local Kubernetes control plane (state kept in ~/.cloudlab/
 	$$(test -x $(VENV)/bin/python && echo $(VENV)/bin/python || echo $(PYTHON)) -m localcloud.k8s down
 
 base-image: docker ## build the local base image if missing
-	scripts/base-image.sh $(BASE_IMAGE)
+	@scripts/base-image.sh $(BASE_IMAGE)
 
 lab-image: docker ## build the local image ct2 of the Docker lab is built FROM (offline)
-	scripts/lab-image.sh cloudlab/lab:bookworm
+	@scripts/lab-image.sh cloudlab/lab:bookworm
 
 state: ## create the local state backend and its passphrase
 	@mkdir -p $(STATE_DIR)

@@ -22,7 +22,7 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 if docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  say "$IMAGE already present ($(docker image inspect -f '{{.Id}}' "$IMAGE")); nothing to do"
+  say "$IMAGE present ($(docker image inspect -f '{{.Id}}' "$IMAGE" | cut -c1-19))"
   exit 0
 fi
 

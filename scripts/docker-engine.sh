@@ -14,7 +14,7 @@ LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
 WAIT="${DOCKERD_WAIT:-60}"
 SOCK=/var/run/docker.sock
 
-say() { echo "docker-engine: $*"; }
+say() { echo "docker-engine: $*" >&2; }
 
 if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
 
