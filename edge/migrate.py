@@ -6,6 +6,8 @@ tests pass a fake and need no engine.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +37,51 @@ class StackLike(Protocol):
     def up(self, *, on_output: Callable[[str], Any] | None = None) -> Any: ...
 
 
-def open_stack(stack_name: str, work_dir: Path = PROJECT_DIR) -> auto.Stack:
-    """The project's stack ``stack_name`` through a local workspace (needs the Pulumi CLI)."""
-    return auto.select_stack(stack_name=stack_name, work_dir=str(work_dir))
+def open_stack(stack_name: str, work_dir: Path = PROJECT_DIR) -> StackLike:
+    """The project's stack ``stack_name`` through a local workspace (needs the Pulumi CLI).
+
+    In the project's environment (``make edge-migrate``, or after ``source scripts/env.sh``)
+    its updates read the per-user copy of the stack config, as the other make targets do.
+    """
+    stack = auto.select_stack(stack_name=stack_name, work_dir=str(work_dir))
+    if os.environ.get("CLOUDLAB_STACK_CONFIG_DIR"):
+        return PerUserConfigStack(stack, work_dir / "scripts" / "stack-config.sh")
+    return stack
+
+
+class PerUserConfigStack:
+    """An Automation API stack whose ``up`` passes the per-user copy of its config.
+
+    Why: Pulumi writes its encryption salt into the config file an update reads; the make
+    targets give it ``~/.cloudlab/stacks/Pulumi.<stack>.yaml`` (scripts/stack-config.sh) so that
+    the tracked file only changes when a setting does. ``set_config`` still writes the tracked
+    file: the placement is a setting, and the copy is re-made from it before the update.
+    """
+
+    def __init__(self, stack: auto.Stack, sync_script: Path) -> None:
+        self._stack = stack
+        self._sync = sync_script
+
+    @property
+    def name(self) -> str:
+        return self._stack.name
+
+    def get_config(self, key: str, *, path: bool = False) -> auto.ConfigValue:
+        return self._stack.get_config(key, path=path)
+
+    def set_config(self, key: str, value: auto.ConfigValue, *, path: bool = False) -> None:
+        self._stack.set_config(key, value, path=path)
+
+    def outputs(self) -> Mapping[str, auto.OutputValue]:
+        return self._stack.outputs()
+
+    def up(self, *, on_output: Callable[[str], Any] | None = None) -> Any:
+        res = subprocess.run(
+            [str(self._sync), self.name], capture_output=True, text=True, check=False
+        )
+        if res.returncode != 0:
+            raise RuntimeError(f"{self._sync} {self.name} failed: {res.stderr.strip()}")
+        return self._stack.up(on_output=on_output, config_file=res.stdout.strip())
 
 
 def current_placement(stack: StackLike) -> str:
