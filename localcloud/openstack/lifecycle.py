@@ -24,7 +24,7 @@ from localcloud.openstack.layout import HOST, PORTS, REPO_ROOT, Layout
 from localcloud.openstack.progress import say, step, wait_until
 from localcloud.openstack.services import ALL, APIS, NOVA_SERVICES, processes
 from localcloud.openstack.system import ensure_packages
-from localcloud.openstack.venv import ensure_venv
+from localcloud.openstack.venv import ensure_venv, plugins_current
 
 COLD_ESTIMATE_S = 120  # from an empty state dir, venv and apt packages present
 # Stopped together first (they all talk to the databases and the broker), then the rest in order.
@@ -133,11 +133,19 @@ def up(layout: Layout | None = None) -> bool:
 
 def _up_locked(layout: Layout) -> bool:
     if is_up(layout):
-        wanted = boot_seconds()
-        if _configured_boot_seconds(layout) not in (None, wanted):
-            _restart_compute(layout)
-            return True
-        return False
+        # Already up: apply only what changed. A new plugin build restarts the two services that
+        # load it; an explicitly requested boot time (CLOUDLAB_OPENSTACK_BOOT_SECONDS) different
+        # from the running one restarts nova-compute. A plain `up` changes nothing.
+        restart = []
+        if not plugins_current(layout):
+            ensure_venv(layout)
+            restart = ["neutron", "nova-compute"]
+        requested = os.environ.get("CLOUDLAB_OPENSTACK_BOOT_SECONDS")
+        if requested is not None and _configured_boot_seconds(layout) != boot_seconds():
+            restart = restart or ["nova-compute"]
+        if restart:
+            _restart(layout, restart)
+        return bool(restart)
     table = processes(layout)
     before = {name for name in ALL if procs.running_pid(layout, table[name]) is not None}
     try:
@@ -251,24 +259,24 @@ def _bring_up(layout: Layout) -> bool:
     return True
 
 
-def _restart_compute(layout: Layout) -> None:
-    """Apply a new fake boot time: re-render the config and restart nova-compute alone."""
+def _restart(layout: Layout, names: list[str]) -> None:
+    """Re-render the config and restart ``names`` (neutron and/or nova-compute), with waits."""
     render_all(layout)
-    compute = processes(layout)["nova-compute"]
-    what = f"restarting nova-compute (boot time {boot_seconds()} s)"
-    with step(what, 25, layout.log("nova-compute")):
-        procs.stop(layout, compute)
-        utc_start = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=2)).strftime(
-            "%Y-%m-%d %H:%M:%S"
-        )
-        procs.start(layout, compute)
-        wait_until(
-            lambda: databases.compute_reported_since(layout, utc_start),
-            "nova-compute",
-            180,
-            layout.log("nova-compute"),
-            alive=_alive(layout, compute),
-        )
+    table = processes(layout)
+    what = f"restarting {', '.join(names)} (fake boot time {boot_seconds()} s)"
+    with step(what, 25, layout.logs):
+        for name in names:
+            proc = table[name]
+            procs.stop(layout, proc)
+            utc_start = (
+                datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=2)
+            ).strftime("%Y-%m-%d %H:%M:%S")
+            procs.start(layout, proc)
+            if name == "nova-compute":
+                ready = lambda since=utc_start: databases.compute_reported_since(layout, since)  # noqa: E731
+            else:
+                ready = lambda port=proc.port: http_answers(port)  # noqa: E731
+            wait_until(ready, name, 180, layout.log(name), alive=_alive(layout, proc))
 
 
 def down(layout: Layout | None = None) -> bool:

@@ -42,6 +42,11 @@ def ensure_venv(layout: Layout) -> Path:
     return venv
 
 
+def plugins_current(layout: Layout) -> bool:
+    """Whether the services venv has this checkout's plugin sources installed."""
+    return (layout.venv / f".cloudlab-plugins-{plugins_hash()}").exists()
+
+
 def _ensure_plugins(venv: Path, log: Path) -> None:
     marker = venv / f".cloudlab-plugins-{plugins_hash()}"
     if marker.exists():

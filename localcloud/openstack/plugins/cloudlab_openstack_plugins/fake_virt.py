@@ -7,6 +7,10 @@
 * ``snapshot()``: FakeDriver uploads nothing, so the snapshot image stays ``queued`` forever and no
   server can boot from it. Like the real drivers, this one uploads the snapshot's bytes through
   nova's image API (a small raw disk), so the image becomes ``active`` in Glance.
+* restarts: FakeDriver keeps its "VMs" in memory, so after nova-compute restarts it no longer
+  knows the servers on its host, and nova's power-state sync stops them. ``get_info()`` adopts a
+  server nova places on this host, in its last recorded power state, as a hypervisor whose VMs
+  outlived a restart of nova-compute would report it.
 * boot time: FakeDriver spawns at once, while a real cloud takes tens of seconds. ``spawn()`` waits
   ``[cloudlab_fake] boot_seconds`` (default 0) first, so benchmarks can imitate a real cloud.
 """
@@ -15,7 +19,7 @@ import io
 import time
 
 import nova.conf
-from nova.compute import task_states
+from nova.compute import power_state, task_states
 from nova.image import glance
 from nova.virt import fake
 from oslo_config import cfg
@@ -85,6 +89,14 @@ class CloudlabFakeDriver(fake.FakeDriverWithoutFakeNodes):
             power_on=power_on,
             accel_info=accel_info,
         )
+
+    def get_info(self, instance, use_cache=True):
+        """Report the server's state, adopting one this process has not seen (see above)."""
+        if instance.uuid not in self.instances and instance.host == self._host:
+            state = instance.power_state or power_state.RUNNING
+            self.instances[instance.uuid] = fake.FakeInstance(instance.name, state, instance.uuid)
+            LOG.info("cloudlab fake: adopted %s (power state %s)", instance.uuid, state)
+        return super().get_info(instance, use_cache)
 
     def snapshot(self, context, instance, image_id, update_task_state):
         """Upload the server's (fake) disk to the snapshot image, as the libvirt driver does."""
