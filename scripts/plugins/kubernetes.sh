@@ -19,7 +19,7 @@ set -euo pipefail
 
 PLUGIN_VERSION=4.34.2
 PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
-COLD_ESTIMATE="~13 min on 2 cores alone (more when other builds share the CPU); warm ~30 s"
+COLD_ESTIMATE="~13 min on 2 cores alone, 35 min beside other builds; warm (link only) 0.5-1 min"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WRAPPER=$ROOT/toolchain/plugins/kubernetes
@@ -110,7 +110,7 @@ log "[3/3] go build (cold: $COLD_ESTIMATE)"
 		nap=$!
 		wait "$nap"
 		[ -n "$total" ] || total=$(go -C "$WRAPPER" list -overlay "$WORK/overlay.json" -deps . 2>/dev/null | wc -l)
-		n=$(grep -Evc '^(go: |\$ |$)' "$GO_LOG" || true)
+		n=$(awk '/^\$ go .* build /{f=1; next} f && NF && !/^go: /{n++} END{print n+0}' "$GO_LOG")
 		log "      still building: $(elapsed), $n of ~$total packages compiled; tail -f $GO_LOG"
 	done
 ) &
