@@ -27,7 +27,7 @@ STACK_CONFIG = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/stack-config.sh
 
 .PHONY: help venv toolchain docker base-image lab-image state shell up down preview test test-unit lint bench \
 	policy bench-load bench-services bench-program bench-twin edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
-	k8s k8s-down
+	k8s k8s-down openstack openstack-down
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
 		'{ n[NR] = $$1; d[NR] = $$2; if (length($$1) > w) w = length($$1) } \
@@ -56,6 +56,12 @@ k8s: venv ## start the local Kubernetes control plane (etcd, apiserver, kwok nod
 
 k8s-down: ## stop the local Kubernetes control plane (state kept in ~/.cloudlab/k8s)
 	$$(test -x $(VENV)/bin/python && echo $(VENV)/bin/python || echo $(PYTHON)) -m localcloud.k8s down
+
+openstack: venv ## start the local OpenStack on 127.0.0.1 (then: export OS_CLOUD=cloudlab-local)
+	$(VENV)/bin/python -m localcloud.openstack up
+
+openstack-down: ## stop the local OpenStack (state kept in ~/.cloudlab/openstack)
+	$$(test -x $(VENV)/bin/python && echo $(VENV)/bin/python || echo $(PYTHON)) -m localcloud.openstack down
 
 base-image: docker ## build the local base image if missing
 	@scripts/base-image.sh $(BASE_IMAGE)
@@ -102,7 +108,7 @@ test: venv toolchain base-image lab-image ## run every test (mocks, services, re
 	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/pytest
 
 test-unit: venv ## only the tests that need neither the engine, Docker nor the local clouds
-	$(VENV)/bin/pytest -m "not engine and not docker and not k8s"
+	$(VENV)/bin/pytest -m "not engine and not docker and not k8s and not openstack"
 
 lint: venv ## ruff
 	$(VENV)/bin/ruff check .
