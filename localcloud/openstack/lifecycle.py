@@ -145,6 +145,7 @@ def _up_locked(layout: Layout) -> bool:
             restart = restart or ["nova-compute"]
         if restart:
             _restart(layout, restart)
+        write_entries(layout)  # no-op unless the user's clouds.yaml lost our entries
         return bool(restart)
     table = processes(layout)
     before = {name for name in ALL if procs.running_pid(layout, table[name]) is not None}

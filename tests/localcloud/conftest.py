@@ -13,9 +13,12 @@ from localcloud import openstack as localcloud_openstack
 
 
 @pytest.fixture(scope="session")
-def local_openstack() -> Iterator[None]:
-    """Bring the local cloud up for the session; take it down after if this session started it."""
-    started = localcloud_openstack.ensure_up()
+def local_openstack(pytestconfig: pytest.Config) -> Iterator[None]:
+    """Bring the local cloud up for the session (its progress uncaptured: a cold start takes
+    minutes); take it down after if this session started it."""
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        started = localcloud_openstack.ensure_up()
     try:
         yield
     finally:
