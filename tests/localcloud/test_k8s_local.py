@@ -67,7 +67,14 @@ def namespace(api_client: client.ApiClient) -> Iterator[str]:
     core.delete_namespace(name)
 
 
-def deployment(name: str, replicas: int, node: str, *, template_app: str | None = None) -> dict:
+def deployment(
+    name: str,
+    replicas: int,
+    node: str,
+    *,
+    template_app: str | None = None,
+    tolerations: list[dict] | None = None,
+) -> dict:
     """A Deployment pinned to ``node`` by nodeSelector, as the lab's placement does it."""
     return {
         "apiVersion": "apps/v1",
@@ -80,6 +87,7 @@ def deployment(name: str, replicas: int, node: str, *, template_app: str | None 
                 "metadata": {"labels": {"app": template_app or name}},
                 "spec": {
                     "nodeSelector": {"kubernetes.io/hostname": node},
+                    "tolerations": tolerations or [],
                     "containers": [
                         {
                             "name": "app",
@@ -141,12 +149,15 @@ def test_deployment_pinned_to_worker1_runs_all_replicas_there(
     assert all(p.status.phase == "Running" for p in pods)
 
 
-def test_pod_pinned_to_tainted_master_is_left_unscheduled(
+def test_master_taint_keeps_pods_off_unless_tolerated(
     api_client: client.ApiClient, namespace: str
 ) -> None:
     """The real scheduler honours kubeadm's control-plane taint (a mock would place the pod)."""
     apps, core = client.AppsV1Api(api_client), client.CoreV1Api(api_client)
     apps.create_namespaced_deployment(namespace, deployment("on-master", 1, "master"))
+    toleration = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+    tolerant = deployment("tolerant", 1, "master", tolerations=[toleration])
+    apps.create_namespaced_deployment(namespace, tolerant)
 
     def scheduled_condition() -> Any:
         pods = core.list_namespaced_pod(namespace, label_selector="app=on-master").items
@@ -156,9 +167,17 @@ def test_pod_pinned_to_tainted_master_is_left_unscheduled(
     cond = wait_for(
         "a PodScheduled verdict", scheduled_condition, lambda c: c is not None, timeout=60
     )
-    assert cond.status == "False"
-    assert cond.reason == "Unschedulable"
-    assert "node-role.kubernetes.io/control-plane" in cond.message
+    assert (cond.status, cond.reason) == ("False", "Unschedulable")
+    assert "untolerated taint" in cond.message
+    # The same placement with the toleration runs there: it was the taint, not the selector.
+    wait_for(
+        "the tolerating pod available",
+        lambda: apps.read_namespaced_deployment_status("tolerant", namespace).status,
+        lambda s: (s.available_replicas or 0) == 1,
+        timeout=60,
+    )
+    pods = core.list_namespaced_pod(namespace, label_selector="app=tolerant").items
+    assert [p.spec.node_name for p in pods] == ["master"]
 
 
 def test_deployment_whose_selector_misses_its_template_is_refused(
