@@ -168,29 +168,34 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 QUOTA_LIMITS = {
-    "maxTotalInstances": 10,
-    "maxTotalCores": 20,
-    "maxTotalRamSize": 51200,
+    "maxTotalInstances": 10_000,
+    "maxTotalCores": 20_000,
+    "maxTotalRamSize": 20_480_000,
     "totalInstancesUsed": 0,
     "totalCoresUsed": 0,
     "totalRamUsed": 0,
 }
-"""``getLimitsV2`` of the mocked project (Nova's defaults, nothing used); tests may edit a copy."""
+"""``getLimitsV2`` of the mocked project (roomy, nothing used); tests may edit a copy.
+``getQuotaSetV2`` answers its limits."""
+AUTH_ROLES = ["admin", "member"]
+"""The mocked user's roles: an admin reads usage (``getLimitsV2``), a member limits only."""
 NETWORK_QUOTA = {
     "floatingip": 50,
     "network": 100,
     "subnet": 100,
     "router": 10,
-    "port": 500,
+    "port": 50_000,
     "securityGroup": 10,
-    "securityGroupRule": 100,
+    "securityGroupRule": 10_000,
 }
-"""``getQuotaV2`` of the mocked project (Neutron's defaults)."""
+"""``getQuotaV2`` of the mocked project (Neutron's defaults, more ports and rules: the scaling
+tests run hundreds of VMs)."""
 
 CLOUD_ANSWERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "openstack:identity/getAuthScope:getAuthScope": lambda _: {
         "projectId": "lab-project-id",
         "projectName": "lab",
+        "roles": [{"roleId": "r1", "roleName": role} for role in AUTH_ROLES],
     },
     "openstack:compute/getFlavor:getFlavor": lambda a: {
         "name": a.get("name"),
@@ -199,6 +204,11 @@ CLOUD_ANSWERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "disk": 20,
     },
     "openstack:compute/getLimitsV2:getLimitsV2": lambda _: dict(QUOTA_LIMITS),
+    "openstack:compute/getQuotaSetV2:getQuotaSetV2": lambda _: {
+        "instances": QUOTA_LIMITS["maxTotalInstances"],
+        "cores": QUOTA_LIMITS["maxTotalCores"],
+        "ram": QUOTA_LIMITS["maxTotalRamSize"],
+    },
     "openstack:networking/getQuotaV2:getQuotaV2": lambda _: dict(NETWORK_QUOTA),
     "openstack:networking/getPortIds:getPortIds": lambda _: {"ids": []},
     "openstack:networking/getSubnetIdsV2:getSubnetIdsV2": lambda _: {"ids": []},

@@ -5,12 +5,18 @@ Nova or Neutron that names neither the lab nor what to ask for. So before the fi
 registered, the stack reads the project's quotas and usage through the provider's own data
 sources and compares them with what the lab needs:
 
-- compute (``getLimitsV2``): instances, cores and RAM, limits and usage;
+- compute: instances, cores and RAM. Nova tells usage only through ``getLimitsV2``, whose call
+  (``GET /limits?tenant_id=``) its default policy keeps for admins
+  (``os_compute_api:limits:other_project``), so an admin gets limits and usage, and a member
+  (a student) the limits alone, from ``getQuotaSetV2``;
 - networking (``getQuotaV2``): floating IPs, networks, subnets, routers, ports, security groups
   and their rules. Neutron's quota data source gives limits only; the provider can count the
   project's ports (``getPortIds``) and subnets (``getSubnetIdsV2``), so those two are checked
-  against their free room and the others against the limit alone. The project's usage in those
-  is not known from here; Neutron then still refuses at creation, naming the quota.
+  against their free room and the others against the limit alone.
+
+Where the usage is unknown the lab is checked against the limit alone: a lab larger than the
+project's quota is refused up front; one that fits the quota but not what others left free is
+still refused by Nova or Neutron at creation, naming the quota.
 
 What the stack itself already holds is not counted twice: a stack exports its footprint
 (``quotaFootprint``) and the next update reads it back (the engine's ``readStackOutputs``) and
@@ -156,20 +162,35 @@ class QuotaError(pulumi.RunError):
         )
 
 
-def read_quotas(project_id: str) -> dict[str, Quota]:
+def _limit(value: int | None) -> int:
+    return UNLIMITED if value is None else int(value)
+
+
+def read_compute_quotas(project_id: str, admin: bool) -> dict[str, Quota]:
+    """Instances, cores and RAM: with usage for an admin, the limits alone for a member."""
+    if admin:
+        limits = openstack.compute.get_limits_v2(project_id=project_id)
+        return {
+            "instances": Quota(_limit(limits.max_total_instances), limits.total_instances_used),
+            "cores": Quota(_limit(limits.max_total_cores), limits.total_cores_used),
+            "ram": Quota(_limit(limits.max_total_ram_size), limits.total_ram_used),
+        }
+    quota = openstack.compute.get_quota_set_v2(project_id=project_id)
+    return {
+        "instances": Quota(_limit(quota.instances)),
+        "cores": Quota(_limit(quota.cores)),
+        "ram": Quota(_limit(quota.ram)),
+    }
+
+
+def read_quotas(project_id: str, admin: bool = False) -> dict[str, Quota]:
     """The project's quotas and what the provider reports of their usage."""
-    limits = openstack.compute.get_limits_v2(project_id=project_id)
     network = openstack.networking.get_quota_v2(project_id=project_id)
     ports = openstack.networking.get_port_ids(project_id=project_id)
     subnets = openstack.networking.get_subnet_ids_v2(tenant_id=project_id)
-
-    def limit(value: int | None) -> int:
-        return UNLIMITED if value is None else int(value)
-
+    limit = _limit
     return {
-        "instances": Quota(limit(limits.max_total_instances), limits.total_instances_used),
-        "cores": Quota(limit(limits.max_total_cores), limits.total_cores_used),
-        "ram": Quota(limit(limits.max_total_ram_size), limits.total_ram_used),
+        **read_compute_quotas(project_id, admin),
         "floating_ips": Quota(limit(network.floatingip)),
         "networks": Quota(limit(network.network)),
         "subnets": Quota(limit(network.subnet), len(subnets.ids or [])),
@@ -195,6 +216,7 @@ def check_quotas(need: Footprint) -> None:
     """Raise :class:`QuotaError` when ``need`` does not fit the current project's quotas."""
     scope = openstack.identity.get_auth_scope(name="current")
     project = scope.project_id or ""
-    problems = shortfalls(need, held_by_this_stack(), read_quotas(project))
+    admin = any(role.role_name == "admin" for role in scope.roles or [])
+    problems = shortfalls(need, held_by_this_stack(), read_quotas(project, admin))
     if problems:
         raise QuotaError(scope.project_name or project, problems)

@@ -248,11 +248,14 @@ def snapshot_commands(cli: str, server_id: str, image_name: str) -> tuple[str, s
 
     Create waits until the image is active and prints its id; delete removes that image by id
     (``PULUMI_COMMAND_STDOUT``, the create's output), not by name: Glance names are not unique.
+    With ``--wait`` the client prints its progress on stdout before the id (a blank line, seen
+    against a real Nova), so only the last line is kept.
     """
-    create = shlex.join(
+    client = shlex.join(
         [cli, "server", "image", "create", "--name", image_name, "--wait",
          "-f", "value", "-c", "id", server_id]
     )  # fmt: skip
+    create = f'out=$({client}) || exit $?; printf "%s\\n" "$out" | tail -n 1'
     delete = f'{shlex.quote(cli)} image delete "$PULUMI_COMMAND_STDOUT"'
     return create, delete
 

@@ -74,7 +74,7 @@ class PulumiProject:
 
 
 def plugin_bin(name: str) -> Path:
-    """The resource plugin ``name`` built by ``make toolchain``; fails the test when there is none."""
+    """The resource plugin ``name`` built by ``make toolchain``; fails the test without one."""
     res = subprocess.run(
         [str(REPO / "scripts" / "toolchain.sh"), "--plugin-bin", name],
         capture_output=True,
@@ -82,7 +82,8 @@ def plugin_bin(name: str) -> Path:
         check=False,
     )
     if res.returncode != 0 or not res.stdout.strip():
-        pytest.fail(f"no pulumi-resource-{name} plugin: run `make toolchain` ({res.stderr.strip()})")
+        why = res.stderr.strip()
+        pytest.fail(f"no pulumi-resource-{name} plugin: run `make toolchain` ({why})")
     return Path(res.stdout.strip())
 
 
@@ -99,8 +100,10 @@ def install_plugin(env: dict[str, str], name: str) -> None:
     """Install the built plugin ``name`` into the copy's own ``PULUMI_HOME``, as
     scripts/plugins.sh does into the user's."""
     res = subprocess.run(
-        ["pulumi", "plugin", "install", "resource", name, plugin_version(name)]
-        + ["--file", str(plugin_bin(name))],
+        [
+            *("pulumi", "plugin", "install", "resource", name, plugin_version(name)),
+            *("--file", str(plugin_bin(name))),
+        ],
         env=env,
         capture_output=True,
         text=True,

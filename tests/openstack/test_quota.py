@@ -116,6 +116,22 @@ def test_a_lab_over_quota_fails_before_anything_is_registered(
     assert recording.resources == []
 
 
+def test_a_member_is_checked_against_the_limits_alone(
+    cloud: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nova keeps usage (``getLimitsV2``) for admins: a student's lab is checked against the
+    project's limits, read with ``getQuotaSetV2``."""
+    monkeypatch.setattr(harness, "AUTH_ROLES", ["member"])
+    cloud["compute"].update(maxTotalInstances=10, totalInstancesUsed=8)
+    rec = run()  # 8 used would not leave room for 5, but a member cannot know it
+    tokens = [token for token, _ in rec.calls]
+    assert "openstack:compute/getQuotaSetV2:getQuotaSetV2" in tokens
+    assert "openstack:compute/getLimitsV2:getLimitsV2" not in tokens
+    cloud["compute"].update(maxTotalInstances=3)
+    with pytest.raises(QuotaError, match="instances: the lab needs 5, the project's limit is 3"):
+        run()
+
+
 def test_a_second_update_of_a_lab_that_fits_exactly_passes(
     cloud: dict[str, dict[str, Any]],
 ) -> None:

@@ -147,8 +147,8 @@ class TestSnapshot:
         (cmd,) = rec.of_type(CMD)
         assert cmd.parent_type == "cloudlab:openstack:VmSnapshot"
         assert cmd.inputs["create"] == (
-            "openstack server image create --name calculator-snapshot --wait "
-            "-f value -c id calculator-vm-id"
+            "out=$(openstack server image create --name calculator-snapshot --wait "
+            '-f value -c id calculator-vm-id) || exit $?; printf "%s\\n" "$out" | tail -n 1'
         )
         assert cmd.inputs["delete"] == 'openstack image delete "$PULUMI_COMMAND_STDOUT"'
         assert cmd.inputs["triggers"] == ["calculator-vm-id"]  # a new server: a new snapshot
@@ -171,7 +171,8 @@ class TestSnapshot:
             "#!/usr/bin/env python3\n"
             "import json, os, sys\n"
             f"open({str(log)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n"
-            "if sys.argv[1:3] == ['server', 'image']: print('img-1234')\n"
+            # with --wait the real client prints a progress line before the id
+            "if sys.argv[1:3] == ['server', 'image']: print('\\nimg-1234')\n"
         )
         fake.chmod(0o755)
         monkeypatch.setenv("PATH", f"{tmp_path}:{Path('/usr/bin')}:{Path('/bin')}")
