@@ -4,7 +4,7 @@ process a test started is still running (see tests/processes.py)."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import Recording, run_program
 from processes import Tracker
+
+from localcloud import k8s as local_k8s_cluster
+from localcloud import openstack as localcloud_openstack
 
 LEFTOVER_GRACE_SECONDS = 10.0
 """How long processes that are already exiting get before they count as left behind."""
@@ -69,3 +72,39 @@ def run_stack() -> Callable[..., Recording]:
         return run_program(program, config or {}, recording=recording)
 
     return run
+
+
+# The local clouds, for the tests that need them: started when needed (their progress
+# uncaptured: a first start builds for minutes), stopped after if this session started them. A
+# cloud that cannot be started is an error of every test that uses it, never a skip.
+
+
+@pytest.fixture(scope="session")
+def local_openstack(pytestconfig: pytest.Config) -> Iterator[None]:
+    """Bring the local cloud up for the session (its progress uncaptured: a cold start takes
+    minutes); take it down after if this session started it."""
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        started = localcloud_openstack.ensure_up()
+    try:
+        yield
+    finally:
+        if started:
+            localcloud_openstack.down()
+
+
+@pytest.fixture(scope="session")
+def local_k8s(pytestconfig: pytest.Config) -> Iterator[None]:
+    """The local Kubernetes control plane for the session (built and started when needed, its
+    progress uncaptured: a first build takes minutes); stopped after if this session started it."""
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    try:
+        with capture.global_and_fixture_disabled():
+            started = local_k8s_cluster.ensure_up()
+    except local_k8s_cluster.StartError as error:
+        pytest.fail(f"the local Kubernetes control plane could not be started: {error}")
+    try:
+        yield
+    finally:
+        if started:
+            local_k8s_cluster.down()

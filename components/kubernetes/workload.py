@@ -19,6 +19,8 @@ from components.kubernetes.settings import WorkloadSettings
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 DEPLOYMENT_TIMEOUT = "20m"
 """How long ``pulumi up`` waits for the pods to be Ready (images pulled, nodes joined)."""
+PATCH_FORCE = "pulumi.com/patchForce"
+"""The provider's annotation that makes its server-side apply take fields other managers hold."""
 
 
 class FastApiApp(pulumi.ComponentResource):
@@ -84,7 +86,13 @@ class FastApiApp(pulumi.ComponentResource):
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=s.app_name, namespace=s.namespace, labels=self.labels
+                name=s.app_name,
+                namespace=s.namespace,
+                labels=self.labels,
+                # The stack owns what it declares: a `kubectl scale` (another field manager)
+                # is drift that the next `up` puts back, not a server-side-apply conflict that
+                # stops it (seen against a real API server).
+                annotations={PATCH_FORCE: "true"},
             ),
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=s.replicas,

@@ -1,33 +1,38 @@
-"""``pulumi preview`` of every cloud stack file on the real engine, offline.
+"""``pulumi preview`` of every cloud stack file on the real engine.
 
-These stacks need the openstack, kubernetes or proxmoxve provider plugin. Where the plugin is on
-PATH the preview must succeed. Where it is not (this machine: the Go module proxy refuses every
-provider module, see README "The engine, offline"), the preview must get as far as the
-provider: the program ran, validated its config and registered resources, and the one error is
-the missing plugin, named. Any other failure (a program bug, a config error, a crash) fails.
+- ``openstack`` and ``k8s-workload`` have their plugins (built by ``make toolchain``) and a
+  local cloud: they go all the way, to ``up`` and ``destroy``, in tests/localcloud/. Here the
+  ``k8s-workload`` preview runs without any cluster: the plugin plans the six resources anyway.
+- ``kubernetes`` (the kubeadm cluster on OpenStack) reaches the local OpenStack for its data
+  sources, then needs the random and tls plugins, which no served Go module provides (see the
+  README, "The engine, offline"): the preview must get that far, its one error naming one of
+  those two plugins.
+- ``proxmox`` needs the proxmoxve plugin, not built here yet: the program must run, validate
+  its config and register resources, its one error naming that plugin.
+
+Any other failure (a program bug, a config error, a crash) fails.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from pulumi_project import PulumiProject, make_project
+
+from localcloud.openstack import CLOUD_NAME
+from tests.engine.pulumi_project import PulumiProject, make_project
 
 pytestmark = pytest.mark.engine
 
-# stack file -> the provider plugin its first cloud resource needs
-STACKS = {
-    "openstack": "openstack",
-    "kubernetes": "openstack",
-    "k8s-workload": "kubernetes",
-    "proxmox": "proxmoxve",
+# stack file -> the plugins the preview cannot have here (the error must name one of them)
+MISSING = {
+    "kubernetes": ("random", "tls"),
+    "proxmox": ("proxmoxve",),
 }
 KUBECONFIG = """apiVersion: v1
 kind: Config
-clusters: [{name: lab, cluster: {server: "https://127.0.0.1:6443"}}]
+clusters: [{name: lab, cluster: {server: "https://127.0.0.1:1"}}]
 users: [{name: admin, user: {token: placeholder}}]
 contexts: [{name: lab, context: {cluster: lab, user: admin}}]
 current-context: lab
@@ -36,7 +41,9 @@ current-context: lab
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> PulumiProject:
-    return make_project(tmp_path_factory.mktemp("previews"))
+    built = make_project(tmp_path_factory.mktemp("previews"), plugins=("openstack", "kubernetes"))
+    built.env["OS_CLOUD"] = CLOUD_NAME
+    return built
 
 
 def test_every_stack_file_is_covered() -> None:
@@ -44,35 +51,40 @@ def test_every_stack_file_is_covered() -> None:
     files = {
         p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in repo.glob("Pulumi.*.yaml")
     }
-    # dev, dockerlab and virtualbox run for real in their own engine tests.
-    assert files - {"dev", "dockerlab", "virtualbox"} == set(STACKS)
+    # dev, dockerlab, virtualbox and openstack run for real in their own engine tests.
+    assert files - {"dev", "dockerlab", "virtualbox", "openstack"} == {"k8s-workload", *MISSING}
 
 
-@pytest.mark.parametrize(("stack", "plugin"), STACKS.items())
-def test_preview(project: PulumiProject, tmp_path: Path, stack: str, plugin: str) -> None:
+def test_k8s_workload_previews_without_a_cluster(project: PulumiProject, tmp_path: Path) -> None:
+    project.stack("k8s-workload", config_from="k8s-workload")
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(KUBECONFIG)
+    project.run(
+        "config", "set", "cloudlab:kubeconfigPath", str(kubeconfig), "--stack", "k8s-workload"
+    )
+    res = project.run("preview", "--stack", "k8s-workload")
+    assert re.search(r"\+ 6 to create", res.stdout), res.stdout[-3000:]
+
+
+@pytest.mark.usefixtures("local_openstack")
+@pytest.mark.parametrize("stack", sorted(MISSING))
+def test_preview_reaches_the_missing_plugin(project: PulumiProject, stack: str) -> None:
     project.stack(stack, config_from=stack)
-    if stack == "k8s-workload":  # an existing cluster, given by a placeholder kubeconfig
-        kubeconfig = tmp_path / "kubeconfig"
-        kubeconfig.write_text(KUBECONFIG)
-        project.run("config", "set", "cloudlab:kubeconfigPath", str(kubeconfig), "--stack", stack)
     if stack == "kubernetes":  # the one key a user must set: who may reach the API
         project.run(
-            "config",
-            "set",
-            "--path",
-            "cloudlab:kubernetes.apiAllowedCidrs[0]",
-            "203.0.113.7/32",
-            "--stack",
-            stack,
-        )
+            "config", "set", "--path", "cloudlab:kubernetes.apiAllowedCidrs[0]",
+            "203.0.113.7/32", "--stack", stack,
+        )  # fmt: skip
     res = project.run("preview", "--stack", stack, check=False)
     output = res.stdout + res.stderr
-    if shutil.which(f"pulumi-resource-{plugin}", path=project.env["PATH"]):
-        assert res.returncode == 0, output[-4000:]
-        return
     assert res.returncode != 0
     errors = set(re.findall(r"error: (.*)", output))
-    missing = {e for e in errors if e.startswith(f"no resource plugin 'pulumi-resource-{plugin}'")}
-    assert missing, f"expected the missing {plugin} plugin to be the error:\n{output[-4000:]}"
+    missing = {
+        e
+        for e in errors
+        for plugin in MISSING[stack]
+        if e.startswith(f"no resource plugin 'pulumi-resource-{plugin}'")
+    }
+    assert missing, f"expected a missing {MISSING[stack]} plugin to be the error:\n{output[-4000:]}"
     others = errors - missing - {"update failed", "preview failed"}
     assert not others, f"the program failed before reaching the provider: {others}"

@@ -52,6 +52,12 @@ class TestDeployment:
         assert labels == {"app": "fastapi-app"}
         assert deployment["spec"]["template"]["metadata"]["labels"] == labels
 
+    def test_the_stack_wins_over_other_field_managers(self, app: Recording) -> None:
+        """Out-of-band scaling is drift the next up repairs (proven against a real API server
+        in tests/localcloud/test_k8s_workload_stack.py)."""
+        metadata = app.named("fastapi-app-deployment").inputs["metadata"]
+        assert metadata["annotations"] == {"pulumi.com/patchForce": "true"}
+
     def test_container_image_and_port_5000(self, app: Recording) -> None:
         c = container(app)
         assert c["name"] == "fastapi-app"
