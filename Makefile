@@ -26,7 +26,7 @@ PULUMI = PATH="$(TOOLCHAIN_BIN):$$PATH" pulumi
 STACK_CONFIG = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/stack-config.sh
 
 .PHONY: help venv toolchain docker base-image lab-image state shell up down preview test test-unit lint bench \
-	policy bench-load bench-services bench-program bench-twin edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
+	policy bench-load bench-services bench-program bench-twin bench-openstack edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
 	k8s k8s-down openstack openstack-down
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -114,7 +114,7 @@ lint: venv ## ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: bench-program bench-services bench-twin bench-load ## run every benchmark
+bench: bench-program bench-services bench-twin bench-load bench-openstack ## run every benchmark
 
 bench-program: venv ## program evaluation under mocks, 4 vs 100 operand VMs, graph depth
 	$(VENV)/bin/python bench/bench_program.py
@@ -132,6 +132,13 @@ autonomic-run: venv ## run the autonomic manager's loop against PROXMOX_VE_ENDPO
 
 autonomic-cleanup: venv ## stop and delete every container of the group
 	$(VENV)/bin/python -m autonomic --config $(PROXMOX_CONFIG) cleanup
+
+# OPENSTACK_BOOT_SECONDS=20 imitates a real cloud (nova-compute restarted, then put back).
+OPENSTACK_BOOT_SECONDS ?= 0
+bench-openstack: venv toolchain ## pulumi up vs openstacksdk vs openstack CLI on the local OpenStack
+	$(VENV)/bin/python -m localcloud.openstack up >/dev/null
+	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python bench/bench_openstack.py \
+		--boot-seconds $(OPENSTACK_BOOT_SECONDS)
 
 bench-services: venv ## the services in-process, requests per second
 	$(VENV)/bin/python bench/bench_services.py
