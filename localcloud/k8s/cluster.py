@@ -8,6 +8,7 @@ reverse order by PID, waiting for each; `down(purge=True)` also deletes the stat
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from localcloud.k8s import api, components, kubeconfig, nodes, pki, procs
@@ -106,6 +108,26 @@ def _nodes_settled(layout: Layout) -> bool:
     return all(name in found and nodes.settled(found[name]) for name in NODES)
 
 
+def _leases_renewed_since(layout: Layout, since: datetime) -> bool:
+    """Every node's lease renewed after ``since``: kwok really plays them.
+
+    After a restart the nodes' stored status still says Ready; a fresh lease is the proof that
+    this kwok took them over (the lifecycle controller would mark them NotReady otherwise).
+    """
+    try:
+        leases = api.request(
+            layout, "GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
+        )
+    except (OSError, api.ApiError):
+        return False
+    renewed = {
+        item["metadata"]["name"]: datetime.fromisoformat(item["spec"]["renewTime"])
+        for item in leases["items"]
+        if item.get("spec", {}).get("renewTime")
+    }
+    return all(name in renewed and renewed[name] >= since for name in NODES)
+
+
 def running(layout: Layout) -> dict[str, int | None]:
     """PID (or None) of every daemon."""
     return {name: procs.pid_of(layout, name) for name in components.NAMES}
@@ -142,6 +164,7 @@ def _start_all(layout: Layout, bin_dir: Path) -> None:
     took = _wait("kube-apiserver /readyz", api_ok, 90, layout.log("kube-apiserver"))
     log(f"kube-apiserver ready in {took:.1f}s")
 
+    kwok_started = datetime.now(UTC).replace(microsecond=0)
     for name in ("kube-controller-manager", "kube-scheduler", "kwok"):
         start(name)
     _create_nodes(layout)
@@ -155,17 +178,43 @@ def _start_all(layout: Layout, bin_dir: Path) -> None:
         log(f"{name} healthy in {took:.1f}s")
     # Ready comes from kwok; the workers' not-ready taints go only once the controller manager's
     # node lifecycle controller has seen them Ready.
-    settled = alive_and("kube-controller-manager", lambda: _nodes_settled(layout))
+    settled = alive_and(
+        "kube-controller-manager",
+        lambda: _nodes_settled(layout) and _leases_renewed_since(layout, kwok_started),
+    )
     nodes_ok = alive_and("kwok", settled)
     took = _wait("nodes Ready, workers untainted", nodes_ok, 120, layout.log("kwok"))
     log(f"nodes settled in {took:.1f}s; control plane up in {time.monotonic() - t0:.1f}s")
 
 
+def _release_leases(layout: Layout) -> None:
+    """Delete the node leases once kwok is stopped (best effort).
+
+    The next kwok would otherwise wait for its predecessor's leases to expire (40 s) before it
+    takes them over, and `up` waits for fresh leases.
+    """
+    base = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
+    for name in NODES:
+        with contextlib.suppress(OSError, api.ApiError):
+            api.request(layout, "DELETE", f"{base}/{name}", timeout=3.0)
+
+
+# kube-apiserver's graceful shutdown waits up to its request timeout (60 s) for in-flight
+# requests; now and then its own loopback watches keep it that long. It keeps no state of its
+# own (etcd does), so after a few seconds it is killed.
+STOP_TIMEOUT = {"kube-apiserver": 8.0}
+
+
 def _stop_all(layout: Layout) -> list[str]:
     stopped = []
     for name in reversed(components.NAMES):
-        if procs.stop(layout, name):
+        how = procs.stop(layout, name, STOP_TIMEOUT.get(name, 20.0))
+        if how:
             stopped.append(name)
+        if how == "killed":
+            log(f"{name} ignored SIGTERM for {STOP_TIMEOUT.get(name, 20.0):.0f}s; killed it")
+        if name == "kwok" and pki.complete(layout) and procs.pid_of(layout, "kube-apiserver"):
+            _release_leases(layout)
     return stopped
 
 

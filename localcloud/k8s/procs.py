@@ -72,23 +72,26 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def stop(layout: Layout, component: str, timeout: float = 20.0) -> bool:
-    """SIGTERM, wait up to ``timeout`` s, then SIGKILL; True if a process was stopped."""
+def stop(layout: Layout, component: str, timeout: float = 20.0) -> str | None:
+    """SIGTERM, wait up to ``timeout`` s, then SIGKILL.
+
+    Returns None if it was not running, else "terminated" or "killed".
+    """
     rec = _read(layout, component)
     layout.pidfile(component).unlink(missing_ok=True)
     if not rec or not _runs(*rec):
-        return False
+        return None
     pid = rec[0]
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if _gone(pid):
-            return True
+            return "terminated"
         time.sleep(0.1)
     os.kill(pid, signal.SIGKILL)
     while not _gone(pid):
         time.sleep(0.1)
-    return True
+    return "killed"
 
 
 def rss_mib(pid: int) -> float:
