@@ -2,9 +2,9 @@
 
 These talk to real etcd/kube-apiserver/kube-controller-manager/kube-scheduler processes and kwok's
 fake nodes via the official kubernetes client: no part of the API is mocked. The session fixture
-starts the control plane when it is not running (building it on a fresh machine) and stops it
-again only if it started it. If it cannot be started, every test here FAILS: a lab whose
-Kubernetes checks silently skip would look green while proving nothing.
+``local_k8s`` starts the control plane when it is not running (building it on a fresh machine)
+and stops it again only if it started it. If it cannot be started, every test here fails: a lab
+whose Kubernetes checks silently skip would look green while proving nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
-import localcloud.k8s as local_k8s
+import localcloud.k8s as local_k8s_cluster
 
 pytestmark = pytest.mark.k8s
 
@@ -39,22 +39,12 @@ def wait_for(what: str, probe: Callable[[], T], done: Callable[[T], bool], timeo
 
 
 @pytest.fixture(scope="session")
-def api_client(pytestconfig: pytest.Config) -> Iterator[client.ApiClient]:
-    """An API client on the local control plane's admin kubeconfig (started if needed)."""
-    # Uncaptured, so a first build's progress (many minutes on a fresh machine) is visible.
-    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
-    try:
-        with capture.global_and_fixture_disabled():
-            started = local_k8s.ensure_up()
-    except local_k8s.StartError as err:
-        pytest.fail(f"the local Kubernetes control plane could not be started: {err}")
-    api = config.new_client_from_config(config_file=str(local_k8s.kubeconfig_path()))
-    try:
-        yield api
-    finally:
-        api.close()
-        if started:
-            local_k8s.down()
+def api_client(local_k8s: None) -> Iterator[client.ApiClient]:
+    """An API client on the admin kubeconfig; ``local_k8s`` (tests/conftest.py) starts the
+    control plane when needed and fails every test here when it cannot."""
+    api = config.new_client_from_config(config_file=str(local_k8s_cluster.kubeconfig_path()))
+    yield api
+    api.close()
 
 
 @pytest.fixture
