@@ -296,3 +296,12 @@ def test_destroy_leaves_nothing(
     services = [s.metadata.name for s in core.list_namespaced_service(DEFAULTS.namespace).items]
     assert not [s for s in services if s.startswith(DEFAULTS.app_name)]
     wait_for(lambda: not pods(core), "the pods to go")
+
+
+def test_the_local_stack_file_previews_against_the_local_cluster(tmp_path: Path) -> None:
+    """``Pulumi.k8s-local.yaml``, what the README's session deploys, as it is committed."""
+    project = make_project(tmp_path, plugins=("kubernetes",))
+    project.stack("k8s-local", config_from="k8s-local")
+    res = project.run("preview", "--stack", "k8s-local", "--json")
+    steps = json.loads(res.stdout)["steps"]
+    assert sum(s["op"] == "create" for s in steps) == 6, steps
