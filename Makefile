@@ -57,7 +57,7 @@ k8s: venv ## start the local Kubernetes control plane (etcd, apiserver, kwok nod
 k8s-down: ## stop the local Kubernetes control plane (state kept in ~/.cloudlab/k8s)
 	$$(test -x $(VENV)/bin/python && echo $(VENV)/bin/python || echo $(PYTHON)) -m localcloud.k8s down
 
-openstack: venv ## start the local OpenStack on 127.0.0.1 (then: export OS_CLOUD=cloudlab-local)
+openstack: venv ## start the local OpenStack on 127.0.0.1 (then: eval the lines it prints)
 	$(VENV)/bin/python -m localcloud.openstack up
 
 openstack-down: ## stop the local OpenStack (state kept in ~/.cloudlab/openstack)
