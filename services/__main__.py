@@ -18,9 +18,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from services.calculator import DEFAULT_TIMEOUT, calculator_app, check_url
+from services.calculator import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, calculator_app, check_url
 from services.httpd import (
+    DEFAULT_KEEPALIVE_TIMEOUT,
     DEFAULT_MAX_BODY,
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_REQUEST_TIMEOUT,
     App,
     make_server,
@@ -65,6 +67,16 @@ def _positive(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser: one sub-command per service."""
     parser = argparse.ArgumentParser(
@@ -96,6 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
             help="seconds a client may take to send its request "
             f"(default {DEFAULT_REQUEST_TIMEOUT:g})",
         )
+        cmd.add_argument(
+            "--keepalive-timeout",
+            type=_positive,
+            default=DEFAULT_KEEPALIVE_TIMEOUT,
+            help="seconds an idle persistent connection is kept open "
+            f"(default {DEFAULT_KEEPALIVE_TIMEOUT:g})",
+        )
+        cmd.add_argument(
+            "--max-connections",
+            type=_count,
+            default=DEFAULT_MAX_CONNECTIONS,
+            help=f"client connections held open at most (default {DEFAULT_MAX_CONNECTIONS})",
+        )
         if service == "calculator":
             for operand in OPERAND_SERVICES:
                 cmd.add_argument(
@@ -113,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
                 default=DEFAULT_TIMEOUT,
                 help=f"seconds to wait for an operand service (default {DEFAULT_TIMEOUT:g})",
             )
+            cmd.add_argument(
+                "--pool-size",
+                type=_count,
+                default=DEFAULT_POOL_SIZE,
+                help="persistent connections to each operand replica, at most "
+                f"(default {DEFAULT_POOL_SIZE})",
+            )
     return parser
 
 
@@ -120,7 +152,7 @@ def build_app(args: argparse.Namespace) -> App:
     """The app for the parsed command line."""
     if args.service == "calculator":
         urls = {operand: getattr(args, operand) for operand in OPERAND_SERVICES}
-        return calculator_app(urls, args.timeout)
+        return calculator_app(urls, args.timeout, args.pool_size)
     return operand_app(args.service)
 
 
@@ -137,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_body=args.max_body,
             quiet=args.quiet,
             request_timeout=args.request_timeout,
+            keepalive_timeout=args.keepalive_timeout,
+            max_connections=args.max_connections,
         )
     except OSError as exc:
         print(f"{args.service}: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)

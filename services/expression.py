@@ -17,8 +17,8 @@ operand services only do binary operations.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Awaitable, Callable, Generator, Union
 
 __all__ = [
     "MAX_NESTING",
@@ -28,6 +28,7 @@ __all__ = [
     "Node",
     "Num",
     "evaluate",
+    "evaluate_async",
     "parse",
 ]
 
@@ -95,7 +96,7 @@ class BinOp:
     position: int
 
 
-Node = Num | Neg | BinOp
+Node = Union[Num, Neg, BinOp]  # not ``|``: the services run on Python 3.8
 
 
 class _Parser:
@@ -187,11 +188,13 @@ def parse(text: str) -> Node:
 
 
 Apply = Callable[[str, float, float], float]
+AsyncApply = Callable[[str, float, float], Awaitable[float]]
 
 
-def evaluate(node: Node, apply: Apply) -> float:
-    """Evaluate ``node``, calling ``apply(op, a, b)`` for every binary operation, left
-    operand first, in left-to-right order. Iterative, so long chains need no deep stack."""
+def _operations(node: Node) -> Generator[tuple[str, float, float], float, float]:
+    """Walk ``node``: yield every binary operation ``(op, a, b)`` in evaluation order and
+    receive its result; return the value. Iterative, so long chains need no deep stack. One
+    walk serves both :func:`evaluate` and :func:`evaluate_async`."""
     values: list[float] = []
     # Work items: a node to visit, or a marker telling us to combine finished values.
     stack: list[tuple[bool, Node]] = [(False, node)]
@@ -208,10 +211,34 @@ def evaluate(node: Node, apply: Apply) -> float:
         elif combine:
             right = values.pop()
             left = values.pop()
-            values.append(apply(current.op, left, right))
+            values.append((yield current.op, left, right))
         else:
             stack.append((True, current))
             stack.append((False, current.right))
             stack.append((False, current.left))
     (result,) = values
     return result
+
+
+def evaluate(node: Node, apply: Apply) -> float:
+    """Evaluate ``node``, calling ``apply(op, a, b)`` for every binary operation, left
+    operand first, in left-to-right order."""
+    walk = _operations(node)
+    try:
+        step = next(walk)
+        while True:
+            step = walk.send(apply(*step))
+    except StopIteration as done:
+        return done.value
+
+
+async def evaluate_async(node: Node, apply: AsyncApply) -> float:
+    """:func:`evaluate` with an ``apply`` that is a coroutine function (the calculator's
+    calls to the operand services), awaited one operation at a time, in the same order."""
+    walk = _operations(node)
+    try:
+        step = next(walk)
+        while True:
+            step = walk.send(await apply(*step))
+    except StopIteration as done:
+        return done.value

@@ -57,9 +57,12 @@ def test_query_string_is_ignored(sum_url: str) -> None:
     assert request(sum_url, "5 6", path="/?x=1").text == "11\r\n"
 
 
-def test_every_reply_closes_the_connection(sum_url: str) -> None:
-    assert request(sum_url, "5 6").headers["Connection"] == "close"
-    assert request(sum_url, "5").headers["Connection"] == "close"
+def test_replies_keep_the_connection_unless_told_otherwise(sum_url: str) -> None:
+    # HTTP/1.1 keep-alive (tests/services/test_services_keepalive.py has the details)
+    assert request(sum_url, "5 6").headers["Connection"] is None
+    assert request(sum_url, "5").headers["Connection"] is None
+    closing = request(sum_url, "5 6", headers={"Connection": "close"})
+    assert closing.headers["Connection"] == "close"
 
 
 def test_missing_content_length_is_411(sum_url: str) -> None:
@@ -114,7 +117,8 @@ def test_incomplete_body_is_400(sum_url: str) -> None:
 
 def chunked(*chunks: bytes) -> bytes:
     encoded = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks)
-    return b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + encoded + b"0\r\n\r\n"
+    head = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    return head + encoded + b"0\r\n\r\n"
 
 
 def test_chunked_bodies_are_accepted(sum_url: str) -> None:
