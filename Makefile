@@ -26,7 +26,7 @@ PULUMI = PATH="$(TOOLCHAIN_BIN):$$PATH" pulumi
 STACK_CONFIG = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/stack-config.sh
 
 .PHONY: help venv toolchain docker base-image lab-image state shell up down preview test test-unit lint bench \
-	policy bench-load bench-services bench-program bench-twin bench-openstack edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
+	policy bench-load bench-services bench-node bench-program bench-twin bench-openstack edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
 	k8s k8s-down openstack openstack-down
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -114,7 +114,7 @@ lint: venv ## ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: bench-program bench-services bench-twin bench-load bench-openstack ## run every benchmark
+bench: bench-program bench-services bench-node bench-twin bench-load bench-openstack ## run every benchmark
 
 bench-program: venv ## program evaluation under mocks, 4 vs 100 operand VMs, graph depth
 	$(VENV)/bin/python bench/bench_program.py
@@ -142,6 +142,9 @@ bench-openstack: venv toolchain ## pulumi up vs openstacksdk vs openstack CLI on
 
 bench-services: venv ## the services in-process, requests per second
 	$(VENV)/bin/python bench/bench_services.py
+
+bench-node: venv ## the services vs a Node.js http reference: req/s, p50/p99, ratios (needs node)
+	$(VENV)/bin/python bench/bench_node.py
 
 bench-load: up ## 2,000 requests through the twin's 127.0.0.1:50005 vs one operand service
 	$(VENV)/bin/python bench/bench_load.py --url http://127.0.0.1:50005
