@@ -803,9 +803,12 @@ def serve_until_signalled(server: ServiceServer, *, grace: float = 5.0) -> bool:
         server.serve_forever()
     finally:
         if not signalled:
-            # Once stopping on a signal, the handler stays: a repeated SIGTERM (systemd, a
-            # test harness) must not kill the process while it exits with its status.
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+        elif hasattr(signal, "pthread_sigmask"):
+            # Stopping on a signal: a repeated SIGTERM (systemd, a test harness) must not kill
+            # the process while it exits with its status, and Python puts the default
+            # handlers back when it finalizes. Blocked, the signal just stays pending.
+            signal.pthread_sigmask(signal.SIG_BLOCK, set(previous))
         server.server_close()
     return server.drained
