@@ -20,6 +20,8 @@ STATE_DIR := $(CLOUDLAB_STATE_DIR)
 
 TOOLCHAIN_BIN = $(shell scripts/toolchain.sh --bin-dir 2>/dev/null)
 PULUMI = PATH="$(TOOLCHAIN_BIN):$$PATH" pulumi
+# The same, saying what to do next when it fails on an error a newcomer meets here.
+PULUMI_HINTED = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/pulumi-hints.sh
 # The stack's config as the make targets pass it: a per-user copy of Pulumi.$(STACK).yaml, so
 # that Pulumi writes its encryption salt there and never into the tracked file
 # (scripts/stack-config.sh). STACK_CONFIG makes it and creates the stack when missing.
@@ -81,7 +83,7 @@ shell: venv toolchain state ## a shell with the project's environment (as source
 up: venv toolchain base-image state ## bring the local twin of the calculator lab up and check it
 	@$(STACK_CONFIG) $(STACK) >/dev/null
 	$(PULUMI) stack select $(STACK) --non-interactive
-	$(PULUMI) up --yes --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
+	$(PULUMI_HINTED) up --yes --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
 	@url=$$($(PULUMI) stack output calculatorUrl --stack $(STACK)); \
 	echo "calculator: $$url"; \
 	reply=$$(curl -sS --max-time 10 -d '(5+6)*2' -X POST "$$url"); \
@@ -90,17 +92,17 @@ up: venv toolchain base-image state ## bring the local twin of the calculator la
 
 down: venv toolchain state ## destroy the stack
 	@$(STACK_CONFIG) $(STACK) >/dev/null
-	$(PULUMI) destroy --yes --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
+	$(PULUMI_HINTED) destroy --yes --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
 	@echo "down: to forget the stack too (its history): source scripts/env.sh &&" \
 		"pulumi stack rm $(STACK) --yes --preserve-config (--preserve-config keeps the tracked Pulumi.$(STACK).yaml)"
 
 preview: venv toolchain state ## pulumi preview of STACK (default dev)
 	@$(STACK_CONFIG) $(STACK) >/dev/null
-	$(PULUMI) preview --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
+	$(PULUMI_HINTED) preview --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
 
 policy: venv toolchain state ## preview STACK with the policy pack (fails on any violation)
 	@$(STACK_CONFIG) $(STACK) >/dev/null
-	$(PULUMI) preview --non-interactive --stack $(STACK) --policy-pack policy \
+	$(PULUMI_HINTED) preview --non-interactive --stack $(STACK) --policy-pack policy \
 		--config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml \
 		$$(test -f policy/$(STACK).json && echo --policy-pack-config policy/$(STACK).json)
 
