@@ -535,7 +535,7 @@ class Pulumi:
         self.env = {
             **os.environ,
             "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PULUMI_BACKEND_URL": f"file://{tmp / 'state'}",
+            "PULUMI_BACKEND_URL": f"file://{tmp / 'state'}?metadata=skip",
             "PULUMI_CONFIG_PASSPHRASE": "cloudlab-bench",
             "PULUMI_HOME": str(tmp / "pulumi-home"),
             "PULUMI_SKIP_UPDATE_CHECK": "true",

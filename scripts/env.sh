@@ -16,7 +16,11 @@
 #   CLOUDLAB_STACK_CONFIG_DIR      $CLOUDLAB_HOME/stacks   per-user copies of Pulumi.<stack>.yaml
 #                                  that the make targets pass with --config-file (see
 #                                  scripts/stack-config.sh): the tracked files are never written
-#   PULUMI_BACKEND_URL             file://$CLOUDLAB_STATE_DIR
+#   PULUMI_BACKEND_URL             file://$CLOUDLAB_STATE_DIR?metadata=skip
+#                                  (no .attrs sidecar: the blob library rewrites it in place, and
+#                                  a stack reading its own outputs during an update, as the
+#                                  openstack stack does, could read it empty: "failed to load
+#                                  checkpoint: EOF"; without it every write is an atomic rename)
 #   PULUMI_CONFIG_PASSPHRASE_FILE  $CLOUDLAB_STATE_DIR/passphrase (`make state` creates it)
 #   PULUMI_HOME                    $CLOUDLAB_HOME/pulumi-home (plugins, workspace settings)
 #   PULUMI_SKIP_UPDATE_CHECK=true, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true (offline)
@@ -31,7 +35,7 @@ _cloudlab_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CLOUDLAB_HOME=${CLOUDLAB_HOME:-$HOME/.cloudlab}
 export CLOUDLAB_STATE_DIR=${CLOUDLAB_STATE_DIR:-$CLOUDLAB_HOME/state}
 export CLOUDLAB_STACK_CONFIG_DIR=${CLOUDLAB_STACK_CONFIG_DIR:-$CLOUDLAB_HOME/stacks}
-export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$CLOUDLAB_STATE_DIR}
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$CLOUDLAB_STATE_DIR?metadata=skip}
 export PULUMI_CONFIG_PASSPHRASE_FILE=${PULUMI_CONFIG_PASSPHRASE_FILE:-$CLOUDLAB_STATE_DIR/passphrase}
 export PULUMI_HOME=${PULUMI_HOME:-$CLOUDLAB_HOME/pulumi-home}
 export PULUMI_SKIP_UPDATE_CHECK=true

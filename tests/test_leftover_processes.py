@@ -108,7 +108,8 @@ def test_a_session_that_leaves_a_process_fails_and_ends_it(tmp_path: Path) -> No
             *("--rootdir", str(tmp_path), str(tmp_path / "test_leaves.py")),
         ],
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(TESTS)},
+        # tests/ for its conftest, the repository for what that conftest imports (localcloud)
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent)])},
         capture_output=True,
         text=True,
         timeout=120,

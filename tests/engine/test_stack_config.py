@@ -31,7 +31,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {
         **os.environ,
         "PATH": f"{toolchain_bin()}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
+        "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}?metadata=skip",
         "PULUMI_CONFIG_PASSPHRASE": "cloudlab-tests",
         "PULUMI_CONFIG_PASSPHRASE_FILE": "",
         "PULUMI_HOME": str(tmp_path / "pulumi-home"),

@@ -144,7 +144,7 @@ def test_engine_up_and_destroy(tmp_path: Path) -> None:
     env.update(
         PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
         PULUMI_HOME=str(tmp_path / "home"),
-        PULUMI_BACKEND_URL=f"file://{tmp_path / 'state'}",
+        PULUMI_BACKEND_URL=f"file://{tmp_path / 'state'}?metadata=skip",
         PULUMI_CONFIG_PASSPHRASE="",
         PULUMI_SKIP_UPDATE_CHECK="true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
