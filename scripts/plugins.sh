@@ -88,6 +88,8 @@ build_one() {
 		return 0
 	fi
 	stage=$(mktemp -d "$CACHE/.stage-$name.XXXXXX")
+	# An interrupted build (Ctrl-C, a killed CI) leaves no half-built stage behind.
+	trap 'rm -rf "$stage"' EXIT
 	t0=$(date +%s)
 	log "[$name] building pulumi-resource-$name v$(version_of "$name") into $dir"
 	if ! "$(script_of "$name")" "$stage"; then
@@ -103,6 +105,7 @@ build_one() {
 	chmod 0755 "$stage"
 	rm -rf "$dir"
 	mv "$stage" "$dir"
+	trap - EXIT
 	log "[$name] built in $(($(date +%s) - t0))s"
 	# Keep the two most recent builds of each plugin; the others are a few hundred MB each.
 	find "$CACHE" -mindepth 1 -maxdepth 1 -type d -name "$name-v*" -printf '%T@ %p\n' |
