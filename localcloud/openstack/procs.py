@@ -68,7 +68,9 @@ def running_pid(layout: Layout, proc: Proc) -> int | None:
         pid = int(path.read_text().strip())
     except (OSError, ValueError):
         return None
-    if _alive(pid) and proc.marker in _cmdline(pid):
+    # A child of ours is ours even before it has exec'd (its cmdline is still Python's then:
+    # checked right after the start, the marker would not be there yet).
+    if _alive(pid) and (pid in _CHILDREN or proc.marker in _cmdline(pid)):
         return pid
     _reap(pid)
     return None
