@@ -33,10 +33,23 @@ def _runs(pid: int, exe: str) -> bool:
         return False
 
 
+_STARTED: dict[int, subprocess.Popen] = {}
+"""The processes this one started: ours by PID even before they have exec'd."""
+
+
 def pid_of(layout: Layout, component: str) -> int | None:
-    """The PID of ``component`` if it is running (per its PID file), else None."""
+    """The PID of ``component`` if it is running (per its PID file), else None.
+
+    A child of ours counts while it runs even before its exec: right after the fork its
+    ``/proc/PID/exe`` is still Python, and a readiness check then would call it dead.
+    """
     rec = _read(layout, component)
-    if rec and _runs(*rec):
+    if rec is None:
+        return None
+    child = _STARTED.get(rec[0])
+    if child is not None and child.poll() is None:
+        return rec[0]
+    if _runs(*rec):
         return rec[0]
     return None
 
@@ -57,6 +70,7 @@ def start(layout: Layout, component: str, argv: list[str]) -> int:
             cwd=layout.home,
             start_new_session=True,
         )
+    _STARTED[proc.pid] = proc
     layout.pidfile(component).write_text(f"{proc.pid} {exe}\n")
     return proc.pid
 
