@@ -11,26 +11,18 @@ FAILS (never skips) when the plugin has not been built: run `make toolchain`.
 
 from __future__ import annotations
 
-import json
-import selectors
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 from google.protobuf import empty_pb2
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2_grpc
 
 from tests.engine.pulumi_project import plugin_bin, plugin_version
+from tests.toolchain.plugin_grpc import package_schema, serve
 
 pytestmark = pytest.mark.engine
 
-PORT_TIMEOUT = 30.0
-"""Seconds for the plugin to start and announce its port."""
-MAX_MESSAGE = 64 * 1024 * 1024
-"""Largest gRPC message accepted from the plugin, in bytes."""
 
 # Schema token -> the input properties (camelCase, as in the schema) that the project sets on it.
 USED_RESOURCES: dict[str, set[str]] = {
@@ -72,57 +64,16 @@ USED_TYPES: dict[str, set[str]] = {
 USED_PROVIDER_INPUTS = {"kubeconfig", "context"}
 
 
-def _read_port(proc: subprocess.Popen[str]) -> int:
-    """The port the plugin prints on its first stdout line, as the provider protocol requires."""
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        if not sel.select(timeout=PORT_TIMEOUT):
-            pytest.fail(f"the plugin announced no port within {PORT_TIMEOUT:.0f} s")
-    line = proc.stdout.readline().strip()
-    if not line.isdigit():
-        stderr = proc.stderr.read() if proc.stderr and proc.poll() is not None else ""
-        pytest.fail(f"expected a port from the plugin, got {line!r} {stderr}")
-    return int(line)
-
-
 @pytest.fixture(scope="module")
-def plugin() -> Path:
-    """The built binary, from the toolchain driver's cache (fails when there is none)."""
-    return plugin_bin("kubernetes")
-
-
-@pytest.fixture(scope="module")
-def stub(plugin: Path) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
-    """A gRPC client of the plugin, started without an engine address (its "attach" mode).
-
-    GetPluginInfo and GetSchema never call back into the engine, so no engine is needed, and
-    none is faked. The plugin listens on 127.0.0.1 only and is stopped at the end.
-    """
-    proc = subprocess.Popen(
-        [str(plugin)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        port = _read_port(proc)
-        # The schema alone (5 MB) exceeds gRPC's 4 MB default; the engine raises it too.
-        options = [("grpc.max_receive_message_length", MAX_MESSAGE)]
-        with grpc.insecure_channel(f"127.0.0.1:{port}", options=options) as channel:
-            grpc.channel_ready_future(channel).result(timeout=PORT_TIMEOUT)
-            yield provider_pb2_grpc.ResourceProviderStub(channel)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+def stub() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+    """A gRPC client of the built binary (from the toolchain driver's cache; fails without)."""
+    with serve(plugin_bin("kubernetes")) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
 def schema(stub: provider_pb2_grpc.ResourceProviderStub) -> dict[str, Any]:
-    """The package schema the plugin serves (what `pulumi package get-schema` prints)."""
-    response = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=60)
-    return json.loads(response.schema)
+    return package_schema(stub)
 
 
 def test_plugin_reports_its_version(stub: provider_pb2_grpc.ResourceProviderStub) -> None:

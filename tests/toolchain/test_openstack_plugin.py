@@ -21,26 +21,22 @@ import importlib
 import importlib.metadata
 import json
 import re
-import selectors
-import subprocess
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 from google.protobuf import empty_pb2
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2_grpc
 
 from tests.engine.pulumi_project import REPO, plugin_bin, plugin_version
+from tests.toolchain.plugin_grpc import package_schema, serve
 
 TOKENS_FILE = REPO / "toolchain" / "plugins" / "openstack" / "tokens.json"
 SDK_DIST = "pulumi-openstack"
 PROVIDER_METHOD = "pulumi:providers:openstack/terraformConfig"
 """A function the bridge adds to every provider's schema; the SDK has it as Provider's method."""
-PORT_TIMEOUT = 60.0
-"""Seconds for the plugin to announce its port (it decompresses a large embedded schema first)."""
 
 RESOURCE_TOKEN = re.compile(r"\.__init__\(\s*'(openstack:[^']+)'")
 FUNCTION_TOKEN = re.compile(r"\.invoke(?:_output)?\('(openstack:[^']+)'")
@@ -198,49 +194,16 @@ def test_token_map_covers_every_sdk_token() -> None:
 # --- (b) the built plugin's schema against the SDK ---------------------------------------------
 
 
-def _read_port(proc: subprocess.Popen[str]) -> int:
-    """The port the plugin prints on its first stdout line, as the provider protocol requires."""
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        if not sel.select(timeout=PORT_TIMEOUT):
-            pytest.fail(f"the plugin announced no port within {PORT_TIMEOUT:.0f} s")
-    line = proc.stdout.readline().strip()
-    if not line.isdigit():
-        stderr = proc.stderr.read() if proc.stderr and proc.poll() is not None else ""
-        pytest.fail(f"expected a port from the plugin, got {line!r} {stderr}")
-    return int(line)
-
-
 @pytest.fixture(scope="module")
 def stub() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
-    """A gRPC client of the built plugin, started without an engine address (attach mode).
-
-    GetPluginInfo and GetSchema never call back into the engine, so none is needed and none is
-    faked. The plugin listens on 127.0.0.1 only and is stopped at the end.
-    """
-    proc = subprocess.Popen(
-        [str(plugin_bin("openstack"))], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        port = _read_port(proc)
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            grpc.channel_ready_future(channel).result(timeout=PORT_TIMEOUT)
-            yield provider_pb2_grpc.ResourceProviderStub(channel)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    """A gRPC client of the built plugin (from the toolchain driver's cache; fails without)."""
+    with serve(plugin_bin("openstack")) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
 def schema(stub: provider_pb2_grpc.ResourceProviderStub) -> dict[str, Any]:
-    """The package schema the plugin serves (what `pulumi package get-schema` prints)."""
-    response = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=120)
-    return json.loads(response.schema)
+    return package_schema(stub)
 
 
 @pytest.mark.engine
