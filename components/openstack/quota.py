@@ -188,16 +188,15 @@ def read_quotas(project_id: str, admin: bool = False) -> dict[str, Quota]:
     network = openstack.networking.get_quota_v2(project_id=project_id)
     ports = openstack.networking.get_port_ids(project_id=project_id)
     subnets = openstack.networking.get_subnet_ids_v2(tenant_id=project_id)
-    limit = _limit
     return {
         **read_compute_quotas(project_id, admin),
-        "floating_ips": Quota(limit(network.floatingip)),
-        "networks": Quota(limit(network.network)),
-        "subnets": Quota(limit(network.subnet), len(subnets.ids or [])),
-        "routers": Quota(limit(network.router)),
-        "ports": Quota(limit(network.port), len(ports.ids or [])),
-        "security_groups": Quota(limit(network.security_group)),
-        "security_group_rules": Quota(limit(network.security_group_rule)),
+        "floating_ips": Quota(_limit(network.floatingip)),
+        "networks": Quota(_limit(network.network)),
+        "subnets": Quota(_limit(network.subnet), len(subnets.ids or [])),
+        "routers": Quota(_limit(network.router)),
+        "ports": Quota(_limit(network.port), len(ports.ids or [])),
+        "security_groups": Quota(_limit(network.security_group)),
+        "security_group_rules": Quota(_limit(network.security_group_rule)),
     }
 
 
