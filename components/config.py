@@ -9,20 +9,33 @@ writes the README's configuration reference from these models.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
-from pydantic import model_validator
+import pulumi
+from pydantic import Field, model_validator
 
 from components.calculator.settings import CalculatorSettings
 from components.docker.settings import DockerSettings
 from components.dockerlab.settings import DockerLabSettings
-from components.settings import EnvironmentConfig, invalid, load_config
+from components.kubernetes.settings import ClusterSettings, WorkloadSettings, placement_problem
+from components.settings import EnvironmentConfig, Text, field_type, invalid, load_config
 
 __all__ = [
     "DockerLabConfig",
+    "KubernetesConfig",
     "LocalConfig",
+    "WorkloadConfig",
     "load_config",
 ]
+
+
+def _unset_is_empty(raw: Any, *keys: str) -> Any:
+    """``raw`` with each unset key of ``keys`` an empty object: its required settings then
+    name themselves (``cloudlab:workload.image``), not the whole object."""
+    if isinstance(raw, Mapping):
+        return {**raw, **{key: {} for key in keys if raw.get(key) is None}}
+    return raw
 
 
 class LocalConfig(EnvironmentConfig):
@@ -77,4 +90,83 @@ class DockerLabConfig(EnvironmentConfig):
                 "flat (or cloudlab:dockerlab.orchestration: false)",
                 "calculator.topology",
             )
+        return self
+
+
+class KubernetesConfig(EnvironmentConfig):
+    """``kubernetes``: the kubeadm cluster on OpenStack and the FastAPI app on it."""
+
+    kubernetes: ClusterSettings = ClusterSettings()
+    """The kubeadm cluster."""
+    workload: WorkloadSettings
+    """The FastAPI app, placed on one of the cluster's workers."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unset_workload_is_empty(cls, raw: Any) -> Any:
+        return _unset_is_empty(raw, "workload")
+
+    @model_validator(mode="after")
+    def _the_cluster_can_take_the_workload(self) -> KubernetesConfig:
+        if not self.kubernetes.api_allowed_cidrs:
+            raise invalid(
+                "empty, but this stack deploys the workload through the API from where pulumi runs",
+                "the CIDR of this machine, e.g. 198.51.100.7/32",
+                "kubernetes.apiAllowedCidrs",
+            )
+        problem = placement_problem(self.workload, self.kubernetes)
+        if problem:
+            raise invalid(problem, ", ".join(self.kubernetes.worker_names), "workload.placement")
+        return self
+
+
+def _worker_urls(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise invalid("expected {worker: url}", "e.g. {worker1: ...}")
+    return {str(k): v for k, v in value.items()}
+
+
+class WorkloadConfig(EnvironmentConfig):
+    """``k8s-workload``: the FastAPI app alone, on a cluster that already exists.
+
+    The cluster is given by ``cloudlab:kubeconfig`` (a secret) or ``cloudlab:kubeconfigPath``
+    (a file read when the program runs): exactly one of them."""
+
+    text_keys: ClassVar[tuple[str, ...]] = ("kubeconfigPath", "kubeconfigContext")
+    secret_keys: ClassVar[tuple[str, ...]] = ("kubeconfig",)
+
+    workload: WorkloadSettings
+    """The FastAPI app."""
+    kubeconfig: Any = None
+    """The cluster's kubeconfig, a secret: ``pulumi config set --secret cloudlab:kubeconfig <
+    ~/.kube/config``."""
+    kubeconfig_path: Text(optional=True) = None
+    """A kubeconfig file, read when the program runs (``~`` is expanded)."""
+    kubeconfig_context: Text(optional=True) = None
+    """The kubeconfig's context to use; default: its current context."""
+    worker_urls: field_type("object {worker: url}", _worker_urls) = Field(default_factory=dict)
+    """Passed through to the outputs, for the edge migration command."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unset_workload_is_empty(cls, raw: Any) -> Any:
+        return _unset_is_empty(raw, "workload")
+
+    @model_validator(mode="after")
+    def _one_readable_kubeconfig(self) -> WorkloadConfig:
+        if (self.kubeconfig is None) == (self.kubeconfig_path is None):
+            raise invalid(
+                "give exactly one of cloudlab:kubeconfig (secret) and cloudlab:kubeconfigPath",
+                "pulumi config set --secret cloudlab:kubeconfig < ~/.kube/config",
+                "kubeconfig",
+            )
+        if self.kubeconfig_path is not None:
+            file = Path(self.kubeconfig_path).expanduser()
+            try:
+                content = file.read_text()
+            except OSError as error:
+                raise invalid(
+                    f"cannot read {file}: {error.strerror}", "a kubeconfig file", "kubeconfigPath"
+                ) from None
+            object.__setattr__(self, "kubeconfig", pulumi.Output.secret(content))
         return self

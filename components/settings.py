@@ -77,9 +77,9 @@ class ConfigModel(BaseModel):
         return next((f for n, f in cls.model_fields.items() if (f.alias or n) == alias), None)
 
 
-def required(missing: str, description: str | None = None) -> Any:
-    """A required field; ``missing`` says what to give when it is absent."""
-    return Field(description=description, json_schema_extra={"missing": missing})
+def required(valid: str, problem: str = "missing") -> Any:
+    """A required field: when absent, the error says ``problem`` and what would be ``valid``."""
+    return Field(json_schema_extra={"missing": valid, "missing_problem": problem})
 
 
 M = TypeVar("M", bound=ConfigModel)
@@ -156,8 +156,9 @@ def config_error(error: ValidationError, model: type[ConfigModel], root: str) ->
         owner = _model_at(model, loc[:-1])
         field = owner.field_by_alias(str(loc[-1])) if owner else None
         extra = field.json_schema_extra if field is not None else None
-        hint = extra.get("missing") if isinstance(extra, dict) else None
-        return ConfigError(_join(root, loc), "missing", hint)  # type: ignore[arg-type]
+        extra = extra if isinstance(extra, dict) else {}
+        problem = str(extra.get("missing_problem", "missing"))
+        return ConfigError(_join(root, loc), problem, extra.get("missing"))  # type: ignore[arg-type]
     return ConfigError(_join(root, loc), f"{first['msg']}, got {value!r}")
 
 
