@@ -19,12 +19,21 @@ from components.calculator.settings import CalculatorSettings
 from components.docker.settings import DockerSettings
 from components.dockerlab.settings import DockerLabSettings
 from components.kubernetes.settings import ClusterSettings, WorkloadSettings, placement_problem
-from components.settings import EnvironmentConfig, Text, field_type, invalid, load_config
+from components.proxmox.settings import ProxmoxSettings
+from components.settings import (
+    EnvironmentConfig,
+    Text,
+    field_type,
+    invalid,
+    load_config,
+    required,
+)
 
 __all__ = [
     "DockerLabConfig",
     "KubernetesConfig",
     "LocalConfig",
+    "ProxmoxConfig",
     "WorkloadConfig",
     "load_config",
 ]
@@ -170,3 +179,11 @@ class WorkloadConfig(EnvironmentConfig):
                 ) from None
             object.__setattr__(self, "kubeconfig", pulumi.Output.secret(content))
         return self
+
+
+class ProxmoxConfig(EnvironmentConfig):
+    """``proxmox``: the group's LXC fleet on the course's Proxmox cluster (the endpoint and
+    credentials come from ``PROXMOX_VE_*`` variables, never from the stack file)."""
+
+    proxmox: ProxmoxSettings = required("an object with at least group and baseId")
+    """The container fleet."""
