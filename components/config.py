@@ -28,12 +28,14 @@ from components.settings import (
     load_config,
     required,
 )
+from components.virtualbox.settings import VirtualBoxSettings
 
 __all__ = [
     "DockerLabConfig",
     "KubernetesConfig",
     "LocalConfig",
     "ProxmoxConfig",
+    "VirtualBoxConfig",
     "WorkloadConfig",
     "load_config",
 ]
@@ -187,3 +189,15 @@ class ProxmoxConfig(EnvironmentConfig):
 
     proxmox: ProxmoxSettings = required("an object with at least group and baseId")
     """The container fleet."""
+
+
+class VirtualBoxConfig(EnvironmentConfig):
+    """``virtualbox``: a NAT VM, its SSH forwarding rule, a clone, a disk copy."""
+
+    virtualbox: VirtualBoxSettings
+    """The VirtualBox lab."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unset_lab_is_empty(cls, raw: Any) -> Any:
+        return _unset_is_empty(raw, "virtualbox")
