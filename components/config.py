@@ -19,6 +19,7 @@ from components.calculator.settings import CalculatorSettings
 from components.docker.settings import DockerSettings
 from components.dockerlab.settings import DockerLabSettings
 from components.kubernetes.settings import ClusterSettings, WorkloadSettings, placement_problem
+from components.openstack.operations import VmOperations
 from components.proxmox.settings import ProxmoxSettings
 from components.settings import (
     EnvironmentConfig,
@@ -34,6 +35,7 @@ __all__ = [
     "DockerLabConfig",
     "KubernetesConfig",
     "LocalConfig",
+    "OpenStackConfig",
     "ProxmoxConfig",
     "VirtualBoxConfig",
     "WorkloadConfig",
@@ -70,6 +72,21 @@ class LocalConfig(EnvironmentConfig):
         if exposed:
             found.append(exposed)
         return found
+
+
+class OpenStackConfig(EnvironmentConfig):
+    """``openstack``: the calculator lab on an OpenStack cloud, with the VM operations the labs
+    exercised (snapshots, VMs booted from them; a resize is a change of flavor)."""
+
+    calculator: CalculatorSettings = CalculatorSettings()
+    """The calculator lab."""
+    vm_operations: VmOperations = VmOperations()
+    """Snapshots of the lab's VMs and VMs restored from them."""
+
+    @model_validator(mode="after")
+    def _operations_name_the_labs_vms(self) -> OpenStackConfig:
+        self.vm_operations.check_vms(self.calculator.vm_keys, "vmOperations.")
+        return self
 
 
 class DockerLabConfig(EnvironmentConfig):
