@@ -32,6 +32,7 @@ from components.settings import (
 from components.virtualbox.settings import VirtualBoxSettings
 
 __all__ = [
+    "ENVIRONMENT_CONFIGS",
     "DockerLabConfig",
     "KubernetesConfig",
     "LocalConfig",
@@ -85,6 +86,8 @@ class OpenStackConfig(EnvironmentConfig):
 
     @model_validator(mode="after")
     def _operations_name_the_labs_vms(self) -> OpenStackConfig:
+        """`vmOperations.snapshots` are taken of the lab's VMs (`calculator`, `sum`, ... or
+        `sum-1`, ... with replicas); `vmOperations.restored` VMs have new names."""
         self.vm_operations.check_vms(self.calculator.vm_keys, "vmOperations.")
         return self
 
@@ -111,6 +114,7 @@ class DockerLabConfig(EnvironmentConfig):
 
     @model_validator(mode="after")
     def _orchestration_is_one_network(self) -> DockerLabConfig:
+        """With `orchestration`, `cloudlab:calculator.topology` is `flat`."""
         if self.calculator is not None and self.calculator.topology != "flat":
             raise invalid(
                 "the Docker lab's orchestration row is one network, not "
@@ -136,6 +140,8 @@ class KubernetesConfig(EnvironmentConfig):
 
     @model_validator(mode="after")
     def _the_cluster_can_take_the_workload(self) -> KubernetesConfig:
+        """`cloudlab:kubernetes.apiAllowedCidrs` is not empty (the stack deploys the workload
+        through the API); `cloudlab:workload.placement` is one of the workers."""
         if not self.kubernetes.api_allowed_cidrs:
             raise invalid(
                 "empty, but this stack deploys the workload through the API from where pulumi runs",
@@ -182,6 +188,7 @@ class WorkloadConfig(EnvironmentConfig):
 
     @model_validator(mode="after")
     def _one_readable_kubeconfig(self) -> WorkloadConfig:
+        """Exactly one of `kubeconfig` and `kubeconfigPath`, and the file is readable."""
         if (self.kubeconfig is None) == (self.kubeconfig_path is None):
             raise invalid(
                 "give exactly one of cloudlab:kubeconfig (secret) and cloudlab:kubeconfigPath",
@@ -218,3 +225,15 @@ class VirtualBoxConfig(EnvironmentConfig):
     @classmethod
     def _unset_lab_is_empty(cls, raw: Any) -> Any:
         return _unset_is_empty(raw, "virtualbox")
+
+
+ENVIRONMENT_CONFIGS: dict[str, type[EnvironmentConfig]] = {
+    "local": LocalConfig,
+    "openstack": OpenStackConfig,
+    "dockerlab": DockerLabConfig,
+    "kubernetes": KubernetesConfig,
+    "k8s-workload": WorkloadConfig,
+    "proxmox": ProxmoxConfig,
+    "virtualbox": VirtualBoxConfig,
+}
+"""The config model of each environment (``cloudlab:environment``) of :mod:`stacks`."""

@@ -77,9 +77,17 @@ class ConfigModel(BaseModel):
         return next((f for n, f in cls.model_fields.items() if (f.alias or n) == alias), None)
 
 
-def required(valid: str, problem: str = "missing") -> Any:
-    """A required field: when absent, the error says ``problem`` and what would be ``valid``."""
-    return Field(json_schema_extra={"missing": valid, "missing_problem": problem})
+def required(valid: str, problem: str = "missing", derived: str | None = None) -> Any:
+    """A required field: when absent, the error says ``problem`` and what would be ``valid``;
+    ``derived`` describes the default a model validator fills in from other keys."""
+    extra = {"missing": valid, "missing_problem": problem}
+    return Field(json_schema_extra=extra if derived is None else {**extra, "derived": derived})
+
+
+def derived(default: Any, text: str) -> Any:
+    """A field whose default a model validator derives from other keys, described by ``text``
+    (``default`` is what it is when those keys are unset)."""
+    return Field(default, json_schema_extra={"derived": text})
 
 
 M = TypeVar("M", bound=ConfigModel)
@@ -111,7 +119,7 @@ def _path(at: str | None) -> list[str | int]:
 def _models_in(annotation: Any) -> list[type[ConfigModel]]:
     if isinstance(annotation, type) and issubclass(annotation, ConfigModel):
         return [annotation]
-    if get_origin(annotation) in (typing.Union, types.UnionType, Annotated):
+    if get_origin(annotation) in (typing.Union, types.UnionType, Annotated, list, tuple):
         return [m for arg in get_args(annotation) for m in _models_in(arg)]
     return []
 
@@ -119,6 +127,8 @@ def _models_in(annotation: Any) -> list[type[ConfigModel]]:
 def _model_at(model: type[ConfigModel], path: list[str | int]) -> type[ConfigModel] | None:
     """The model that validates the object at ``path`` (aliases) below ``model``."""
     for part in path:
+        if isinstance(part, int):  # an item of a list field: the model found for the list
+            continue
         fields = {f.alias or n: f for n, f in model.model_fields.items()}
         if part not in fields:
             return None

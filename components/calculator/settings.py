@@ -25,6 +25,7 @@ from components.settings import (
     Int,
     Port,
     Text,
+    derived,
     field_type,
     invalid,
     load_settings,
@@ -103,7 +104,7 @@ class CalculatorSettings(ConfigModel):
     """Internal router's address on the front end: the next hop to the back end."""
     router_backend_ip: HostAddress = "192.168.18.1"
     """Internal router's address on the back end: the back end's default gateway."""
-    frontend_gateway_ip: HostAddress = "192.168.210.254"
+    frontend_gateway_ip: HostAddress = derived("192.168.210.254", "the last host of `frontendCidr`")
     """Address of the router to the external network on the front end (the twin: the host's
     bridge); default: the last host of ``frontendCidr``, so ``.1`` stays the internal
     router's."""
@@ -143,6 +144,12 @@ class CalculatorSettings(ConfigModel):
 
     @model_validator(mode="after")
     def _lab_is_consistent(self) -> CalculatorSettings:
+        """secured: `backendCidr` and `frontendCidr` are disjoint. The router and gateway
+        addresses are hosts of their networks; secured: the gateway is not the internal
+        router's. `publicPort` and `servicePorts` are five distinct ports, none of them 22
+        (sshd). `allowedCidrs` is not empty. The operands fit their network (one rule for the
+        VMs and the twin): at most (hosts - 2) / 4 replicas in `backendCidr` (secured), (hosts
+        - 3) / 4 in `frontendCidr` (flat)."""
         frontend = ipaddress.ip_network(self.frontend_cidr)
         backend = ipaddress.ip_network(self.backend_cidr)
         if self.secured and frontend.overlaps(backend):

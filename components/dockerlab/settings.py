@@ -80,6 +80,7 @@ class DockerLabSettings(ConfigModel):
 
     @model_validator(mode="after")
     def _snapshot_is_a_new_name(self) -> DockerLabSettings:
+        """`snapshotImage` has no digest and is neither `image` nor `sshBaseImage`."""
         snapshot = self.snapshot_image
         if "@" in snapshot:
             raise invalid(

@@ -26,6 +26,7 @@ from components.settings import (
     Int,
     Text,
     check_text,
+    derived,
     field_type,
     invalid,
     load_settings,
@@ -66,7 +67,9 @@ class ClusterSettings(ConfigModel):
 
     network_cidr: Cidr(max_prefix=28) = "192.168.60.0/24"
     """The cluster's private network (the nodes' addresses)."""
-    master_ip: field_type("IPv4 address", _address) = "192.168.60.10"
+    master_ip: field_type("IPv4 address", _address) = derived(
+        "192.168.60.10", "the `.10` of `networkCidr`"
+    )
     """Fixed address of the master (workers' join target); worker N gets the N-th next one.
     ``.1`` is the router's, ``.2-.9`` are left to DHCP and metadata ports. Default: the
     ``.10`` of ``networkCidr``."""
@@ -120,6 +123,8 @@ class ClusterSettings(ConfigModel):
 
     @model_validator(mode="after")
     def _addresses_fit(self) -> ClusterSettings:
+        """`masterIp` and the workers after it are hosts of `networkCidr` from its `.10` on;
+        `podCidr`, `serviceCidr` and `networkCidr` are disjoint."""
         network = ipaddress.ip_network(self.network_cidr)
         master = ipaddress.ip_address(self.master_ip)
         workers = self.workers

@@ -86,6 +86,7 @@ class VmOperations(ConfigModel):
 
     @model_validator(mode="after")
     def _restored_from_known_snapshots(self) -> VmOperations:
+        """Each restored VM boots from one of `snapshots`."""
         for name, image in self.restored.items():
             if image not in self.snapshots:
                 raise invalid(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -26,6 +26,7 @@ from components.settings import (
     Choice,
     ConfigModel,
     Int,
+    Kind,
     Text,
     field_type,
     invalid,
@@ -143,7 +144,9 @@ class ProxmoxSettings(ConfigModel):
     """Run the containers unprivileged."""
     ssh_public_keys: field_type("list of public keys", _keys) = ()
     """Public keys authorised for root in every container."""
-    placement: tuple[Placement, ...] = ()
+    placement: Annotated[
+        tuple[Placement, ...], Kind("object {ctNN: node, or {node, started}}")
+    ] = ()
     """The containers that should exist, by slot: ``{ct01: srv-px1, ct02: {node: srv-px2,
     started: false}}``; each on one of ``nodes``."""
 

@@ -14,6 +14,7 @@ from components.settings import (
     ConfigModel,
     Int,
     check_ipv4_address,
+    derived,
     field_type,
     invalid,
     load_settings,
@@ -91,7 +92,7 @@ class PortForward(ConfigModel):
 class CloneSettings(ConfigModel):
     """``VBoxManage clonevm`` of the lab VM (taken before its forwarding rule exists)."""
 
-    name: Name = required("a name for the clone")
+    name: Name = required("a name for the clone", derived="`<vmName>-clone`")
     """Name of the clone; default: ``<vmName>-clone``."""
     forward: PortForward | None = Field(None, alias="sshForward")
     """The clone's own forwarding rule, its unset keys taken from the VM's (give another
@@ -103,7 +104,7 @@ class DiskCopySettings(ConfigModel):
 
     target: FilePath = required("the path of the copy")
     """Path of the copy."""
-    source: OptionalPath = None
+    source: OptionalPath = derived(None, "`disk`")
     """The disk to copy; default: ``disk``."""
     format: Choice(("VDI", "VMDK", "VHD"), "format", ", ") = "VDI"
     """Format of the copy."""
@@ -161,6 +162,9 @@ class VirtualBoxSettings(ConfigModel):
 
     @model_validator(mode="after")
     def _lab_is_consistent(self) -> VirtualBoxSettings:
+        """Exactly one of `disk` and `appliance`. The clone has a name of its own and, with
+        `sshForward`, its own host port. `diskCopy` has a source (default: `disk`) other than
+        its target."""
         if (self.disk is None) == (self.appliance is None):
             raise invalid(
                 "give exactly one of disk and appliance" + (" (both are set)" if self.disk else ""),
