@@ -119,11 +119,19 @@ def reference() -> str:
         rules = " ".join(_rules(model)) or "none"
         out.append(f"| `{environment}` | {', '.join(own)} | {rules} |")
     out.append("")
-    for key, (field, environments) in keys.items():
+    sections = [(key, field, ", ".join(envs)) for key, (field, envs) in keys.items()]
+    # Not a stack's: read by the autonomic manager from the Proxmox stack's file. Imported
+    # here only, as autonomic/ builds on components/ (not the other way round).
+    from autonomic.settings import CONFIG_KEY as AUTONOMIC_KEY
+    from autonomic.settings import AutonomicSettings
+
+    autonomic = FieldInfo(annotation=AutonomicSettings, default=AutonomicSettings())
+    sections.append((AUTONOMIC_KEY, autonomic, "the autonomic manager (`python -m autonomic`)"))
+    for key, field, readers in sections:
         models = _models_in(field.annotation)
         summary = (models[0].__doc__ if models else field.description) or ""
         out += [f"#### `{key}`", ""]
-        out += [f"{_one_line(summary.split(chr(10) * 2)[0])} Read by: {', '.join(environments)}."]
+        out += [f"{_one_line(summary.split(chr(10) * 2)[0])} Read by: {readers}."]
         out += ["", "| key | accepts | default | what |", "|---|---|---|---|"]
         if models:
             rows, rules = _rows(models[0])
