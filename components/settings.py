@@ -58,7 +58,6 @@ class ConfigModel(BaseModel):
         extra="forbid",
         frozen=True,
         use_attribute_docstrings=True,
-        arbitrary_types_allowed=True,
     )
 
     unknown_key: ClassVar[str] = "unknown setting"
@@ -116,11 +115,12 @@ def _path(at: str | None) -> list[str | int]:
     return parts
 
 
-def _models_in(annotation: Any) -> list[type[ConfigModel]]:
+def models_in(annotation: Any) -> list[type[ConfigModel]]:
+    """The config models a field's annotation holds (``X``, ``X | None``, ``tuple[X, ...]``)."""
     if isinstance(annotation, type) and issubclass(annotation, ConfigModel):
         return [annotation]
     if get_origin(annotation) in (typing.Union, types.UnionType, Annotated, list, tuple):
-        return [m for arg in get_args(annotation) for m in _models_in(arg)]
+        return [m for arg in get_args(annotation) for m in models_in(arg)]
     return []
 
 
@@ -132,7 +132,7 @@ def _model_at(model: type[ConfigModel], path: list[str | int]) -> type[ConfigMod
         fields = {f.alias or n: f for n, f in model.model_fields.items()}
         if part not in fields:
             return None
-        found = _models_in(fields[part].annotation)
+        found = models_in(fields[part].annotation)
         if not found:
             return None
         model = found[0]

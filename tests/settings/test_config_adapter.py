@@ -61,6 +61,9 @@ def test_python_names_are_unknown_keys_in_config() -> None:
         "invalid config cloudlab:lab.vm_name: unknown setting "
         "(valid: vmName, sources, legs, leg, owner)"
     )
+    assert error_of({"owner": "g07", "leg": {"host_port": 1}}).key == "cloudlab:lab.leg.host_port"
+    # Python code may still build a model by attribute name.
+    assert Lab(vm_name="a", owner="g07") == load_settings(Lab, {"vmName": "a", "owner": "g07"}, "k")
 
 
 def test_an_unknown_key_is_reported_first_with_its_own_models_keys() -> None:
