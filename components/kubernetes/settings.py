@@ -71,8 +71,7 @@ class ClusterSettings(ConfigModel):
         "192.168.60.10", "the `.10` of `networkCidr`"
     )
     """Fixed address of the master (workers' join target); worker N gets the N-th next one.
-    ``.1`` is the router's, ``.2-.9`` are left to DHCP and metadata ports. Default: the
-    ``.10`` of ``networkCidr``."""
+    ``.1`` is the router's, ``.2-.9`` are left to DHCP and metadata ports."""
     external_network: Text() = "public"
     """External network of the router and of the master's floating IP."""
     image: Text() = "ubuntu_20"

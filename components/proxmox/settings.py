@@ -28,6 +28,7 @@ from components.settings import (
     Int,
     Kind,
     Text,
+    derived,
     field_type,
     invalid,
     load_settings,
@@ -144,9 +145,9 @@ class ProxmoxSettings(ConfigModel):
     """Run the containers unprivileged."""
     ssh_public_keys: field_type("list of public keys", _keys) = ()
     """Public keys authorised for root in every container."""
-    placement: Annotated[
-        tuple[Placement, ...], Kind("object {ctNN: node, or {node, started}}")
-    ] = ()
+    placement: Annotated[tuple[Placement, ...], Kind("object {ctNN: node, or {node, started}}")] = (
+        derived((), "`{}`: no container")
+    )
     """The containers that should exist, by slot: ``{ct01: srv-px1, ct02: {node: srv-px2,
     started: false}}``; each on one of ``nodes``."""
 

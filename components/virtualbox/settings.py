@@ -93,7 +93,7 @@ class CloneSettings(ConfigModel):
     """``VBoxManage clonevm`` of the lab VM (taken before its forwarding rule exists)."""
 
     name: Name = required("a name for the clone", derived="`<vmName>-clone`")
-    """Name of the clone; default: ``<vmName>-clone``."""
+    """Name of the clone."""
     forward: PortForward | None = Field(None, alias="sshForward")
     """The clone's own forwarding rule, its unset keys taken from the VM's (give another
     ``hostPort``); unset: none."""
@@ -105,7 +105,7 @@ class DiskCopySettings(ConfigModel):
     target: FilePath = required("the path of the copy")
     """Path of the copy."""
     source: OptionalPath = derived(None, "`disk`")
-    """The disk to copy; default: ``disk``."""
+    """The disk to copy."""
     format: Choice(("VDI", "VMDK", "VHD"), "format", ", ") = "VDI"
     """Format of the copy."""
 
