@@ -236,10 +236,11 @@ class CalculatorTwin(pulumi.ComponentResource):
                 routes=[Route(s.backend_cidr, s.router_frontend_ip)] if s.secured else [],
                 stack=stack,
             ),
-            # The route's next hop must exist before the calculator's first call.
-            pulumi.ResourceOptions(
-                parent=self, depends_on=[self.router] if self.router is not None else []
-            ),
+            # Created alongside the router, not after it: a route's next hop only has to be on
+            # an attached network, not up, and a call made before the router forwards gets the
+            # calculator's 502 naming the operand, as when the router restarts. Waiting for the
+            # router's create (start plus settle) cost about 1.5 s of every first `up`.
+            child,
         )
 
         self.floating_ip = pulumi.Output.from_input(args.docker.publish_host)
