@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "engine")]
 
 import yaml  # noqa: E402
+from engine_profile import LOG_FLAGS, profile, render  # noqa: E402
 from pulumi_project import make_project  # noqa: E402
 
 from components.calculator.settings import parse_calculator_settings  # noqa: E402
@@ -149,42 +150,70 @@ def main() -> None:
         (compose_dir / "docker-compose.yml").write_text(
             yaml.safe_dump(compose_file(calculator_config), sort_keys=False)
         )
-        pulumi_s, compose_s, noop_s = [], [], []
+        pulumi_s, pulumi_done_s, compose_s, compose_done_s, noop_s = [], [], [], [], []
+        profiles: dict[str, str] = {}
         try:
-            for _ in range(args.rounds):
-                start = time.perf_counter()
-                proc = subprocess.Popen(
+            for round_ in range(args.rounds + 1):
+                # The last round is the profiled one: the engine's log at -v=7 costs time of its
+                # own, so it is kept out of the timings above it.
+                profiled = round_ == args.rounds
+                flags = LOG_FLAGS if profiled else ()
+                # To a file, not a pipe: nobody reads a pipe while the calculator is polled, and
+                # the engine's log would fill it and stall the engine.
+                log = Path(tmp) / "up.log"
+                start = time.time()
+                with log.open("w") as sink:
+                    proc = subprocess.Popen(
+                        [
+                            *("pulumi", "up", "--yes", "--non-interactive", "--skip-preview"),
+                            *("--stack", STACK, *flags),
+                        ],
+                        cwd=project.workdir,
+                        env=project.env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=sink,
+                        text=True,
+                    )
+                    wait_for_answer(url)
+                    answered = time.time() - start
+                    proc.wait(timeout=300)
+                    ended = time.time()
+                err = log.read_text()
+                if proc.returncode != 0:
+                    sys.exit(f"pulumi up failed: {err[-2000:]}")
+                start_noop = time.time()
+                noop = subprocess.run(
                     [
-                        "pulumi",
-                        "up",
-                        "--yes",
-                        "--non-interactive",
-                        "--skip-preview",
-                        "--stack",
-                        STACK,
+                        *("pulumi", "up", "--yes", "--non-interactive", "--skip-preview"),
+                        *("--expect-no-changes", "--stack", STACK, *flags),
                     ],
                     cwd=project.workdir,
                     env=project.env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
+                    capture_output=True,
                     text=True,
+                    check=False,
                 )
-                wait_for_answer(url)
-                pulumi_s.append(time.perf_counter() - start)
-                _, err = proc.communicate(timeout=300)
-                if proc.returncode != 0:
-                    sys.exit(f"pulumi up failed: {err[-2000:]}")
-                start = time.perf_counter()
-                project.run(
-                    "up", "--yes", "--skip-preview", "--expect-no-changes", "--stack", STACK
-                )
-                noop_s.append(time.perf_counter() - start)
+                ended_noop = time.time()
+                if noop.returncode != 0:
+                    sys.exit(f"no-change pulumi up failed: {noop.stderr[-2000:]}")
+                if profiled:
+                    profiles["first `pulumi up`"] = render(profile(err, start, ended))
+                    profiles["no-change `pulumi up`"] = render(
+                        profile(noop.stderr, start_noop, ended_noop)
+                    )
+                else:
+                    pulumi_s.append(answered)
+                    pulumi_done_s.append(ended - start)
+                    noop_s.append(ended_noop - start_noop)
                 project.run("destroy", "--yes", "--skip-preview", "--stack", STACK)
+                if profiled:
+                    break
 
-                start = time.perf_counter()
+                start = time.time()
                 sh("docker-compose", "-p", STACK, "up", "-d", cwd=compose_dir)
+                compose_done_s.append(time.time() - start)
                 wait_for_answer(url)
-                compose_s.append(time.perf_counter() - start)
+                compose_s.append(time.time() - start)
                 sh("docker-compose", "-p", STACK, "down", "-v", cwd=compose_dir)
         finally:
             subprocess.run(
@@ -198,17 +227,25 @@ def main() -> None:
 
     def show(name: str, values: list[float]) -> None:
         print(
-            f"{name:<34} median {statistics.median(values):6.2f} s   "
+            f"{name:<42} median {statistics.median(values):6.2f} s   "
             f"min {min(values):6.2f} s   (n={len(values)})"
         )
 
+    def ratio(name: str, a: list[float], b: list[float], goal: float) -> None:
+        value = statistics.median(a) / statistics.median(b)
+        verdict = "met" if value <= goal else "NOT met"
+        print(f"{name:<52} {value:5.2f}   (goal <= {goal}: {verdict})")
+
     show("pulumi up -> calculator answers", pulumi_s)
-    show("docker-compose up -> answers", compose_s)
+    show("docker-compose up -> calculator answers", compose_s)
+    show("pulumi up, whole command", pulumi_done_s)
+    show("docker-compose up -d, whole command", compose_done_s)
     show("pulumi up with no change", noop_s)
-    print(
-        f"ratio pulumi/compose (empty -> answering): "
-        f"{statistics.median(pulumi_s) / statistics.median(compose_s):.2f}"
-    )
+    ratio("ratio pulumi/compose (empty -> answering)", pulumi_s, compose_s, 1.2)
+    ratio("ratio no-change up / first up (whole commands)", noop_s, pulumi_done_s, 0.3)
+    for name, table in profiles.items():
+        print(f"\nprofile of one more {name} (engine log at -v=7, not in the timings above):")
+        print(table)
 
 
 if __name__ == "__main__":
