@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +59,18 @@ class K8sMocks(RecordingMocks):
 
 
 def run_k8s_stack(
-    module: str, config: dict[str, Any] | None = None, recording: Recording | None = None
+    module: str,
+    config: dict[str, Any] | None = None,
+    recording: Recording | None = None,
+    secret_keys: Iterable[str] = (),
 ) -> Recording:
-    """Run ``stacks.<module>.run`` under K8sMocks with a ``{"cloudlab:key": value}`` config."""
+    """Run ``stacks.<module>.run`` under K8sMocks with a ``{"cloudlab:key": value}`` config
+    (``secret_keys``: the keys set with ``--secret``)."""
     stack_module = importlib.import_module(f"stacks.{module}")
 
     def program() -> None:
         stack_module.run(pulumi.Config("cloudlab"))
 
-    return run_program(program, config or {}, recording=recording, mocks_class=K8sMocks)
+    return run_program(
+        program, config or {}, recording=recording, mocks_class=K8sMocks, secret_keys=secret_keys
+    )
