@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-from harness import Recording, run_program
+
+from tests.harness import Recording, run_program
 
 
 def test_exports_are_resolved_and_secrets_marked() -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from harness import Recording
 
 from components.errors import ConfigError
+from tests.harness import Recording
 
 NETWORK = "pulumi-python:dynamic/cloudlab/docker:Network"
 CONTAINER = "pulumi-python:dynamic/cloudlab/docker:Container"

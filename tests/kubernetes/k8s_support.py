@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from harness import Recording, RecordingMocks, run_program
+
+from tests.harness import Recording, RecordingMocks, run_program
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CA_CERT_PEM = (FIXTURES / "ca.crt").read_text()

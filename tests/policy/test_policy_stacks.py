@@ -15,16 +15,16 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 import cloudlab_policy as p
-import harness
 import pulumi
 import pytest
 import yaml
 from google.protobuf import json_format
-from harness import Recording
-from k8s_support import run_k8s_stack
 from pulumi_policy.deserialize import deserialize_properties
 
 import stacks
+from tests import harness
+from tests.harness import Recording
+from tests.kubernetes.k8s_support import run_k8s_stack
 
 REPO = Path(__file__).resolve().parents[2]
 
