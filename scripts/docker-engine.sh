@@ -41,8 +41,17 @@ if ! pgrep -x dockerd >/dev/null 2>&1; then
   # containerd: dockerd starts its own when none runs.
   say "starting $(dockerd --version) in the background (usually ready in 2-10 s; log: $LOG)"
   mkdir -p "$(dirname "$LOG")"
+  # The daemon outlives this script, so it must not inherit the caller's other descriptors:
+  # a held `flock` lock would stay held as long as dockerd runs, and a caller reading this
+  # script's output until EOF would wait for dockerd to exit.
   # shellcheck disable=SC2086
-  nohup $SUDO dockerd ${DOCKERD_ARGS:-} >>"$LOG" 2>&1 </dev/null &
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec nohup $SUDO dockerd ${DOCKERD_ARGS:-} >>"$LOG" 2>&1 </dev/null
+  ) &
   disown || true
 else
   say "dockerd is running but not answering yet; waiting"

@@ -9,33 +9,16 @@ from __future__ import annotations
 
 import pulumi
 
-from components.calculator.settings import CONFIG_KEY as CALCULATOR_KEY
-from components.calculator.settings import parse_calculator_settings
-from components.docker.calculator_twin import (
-    CalculatorTwin,
-    CalculatorTwinArgs,
-    plan_addresses,
-)
-from components.docker.settings import parse_docker_settings
-from components.dockerlab import DockerLab, DockerLabArgs, parse_dockerlab_settings
-from components.errors import ConfigError
+from components.config import DockerLabConfig, load_config
+from components.docker.calculator_twin import CalculatorTwin, CalculatorTwinArgs
+from components.dockerlab import DockerLab, DockerLabArgs
 
 
 def run(config: pulumi.Config) -> None:
-    """Validate ``cloudlab:dockerlab`` (and, for the orchestration row, ``cloudlab:calculator``
+    """Read ``cloudlab:dockerlab`` (and, for the orchestration row, ``cloudlab:calculator``
     and ``cloudlab:docker``) before registering anything, then build the lab and export it."""
-    lab_settings = parse_dockerlab_settings(config.get_object("dockerlab"))
-    calculator = docker = None
-    if lab_settings.orchestration:
-        calculator = parse_calculator_settings(config.get_object("calculator"))
-        if calculator.topology != "flat":
-            raise ConfigError(
-                f"{CALCULATOR_KEY}.topology",
-                f"the Docker lab's orchestration row is one network, not {calculator.topology!r}",
-                "flat (or cloudlab:dockerlab.orchestration: false)",
-            )
-        docker = parse_docker_settings(config.get_object("docker"))
-        plan_addresses(calculator)  # a twin that does not fit fails before the lab is built
+    cfg = load_config(DockerLabConfig, config)
+    lab_settings, calculator, docker = cfg.dockerlab, cfg.calculator, cfg.docker
 
     stack = pulumi.get_stack()
     lab = DockerLab("lab", DockerLabArgs(settings=lab_settings, stack=stack))

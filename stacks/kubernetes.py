@@ -17,14 +17,8 @@ import pulumi
 import pulumi_command as command
 import pulumi_kubernetes as k8s
 
-from components.errors import ConfigError
+from components.config import KubernetesConfig, load_config
 from components.kubernetes.cluster import TLS_SERVER_NAME, KubeadmCluster
-from components.kubernetes.settings import (
-    CLUSTER_KEY,
-    check_placement,
-    parse_cluster_settings,
-    parse_workload_settings,
-)
 from components.kubernetes.workload import FastApiApp
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -50,16 +44,9 @@ def readiness_command(endpoint: str, nodes: list[str], timeout: int) -> str:
 
 
 def run(config: pulumi.Config) -> None:
-    """Validate ``cloudlab:kubernetes`` and ``cloudlab:workload``, build both, export access."""
-    cluster_settings = parse_cluster_settings(config.get_object("kubernetes"))
-    workload_settings = parse_workload_settings(config.get_object("workload"))
-    check_placement(workload_settings, cluster_settings)
-    if not cluster_settings.api_allowed_cidrs:
-        raise ConfigError(
-            f"{CLUSTER_KEY}.apiAllowedCidrs",
-            "empty, but this stack deploys the workload through the API from where pulumi runs",
-            "the CIDR of this machine, e.g. 198.51.100.7/32",
-        )
+    """Read ``cloudlab:kubernetes`` and ``cloudlab:workload``, build both, export access."""
+    cfg = load_config(KubernetesConfig, config)
+    cluster_settings, workload_settings = cfg.kubernetes, cfg.workload
 
     cluster = KubeadmCluster("k8s", cluster_settings)
     gate = command.local.Command(

@@ -9,49 +9,18 @@ The cluster is given by ``cloudlab:kubeconfig`` (the kubeconfig itself, set with
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.errors import ConfigError
-from components.kubernetes.settings import parse_workload_settings
+from components.config import WorkloadConfig, load_config
 from components.kubernetes.workload import FastApiApp
 
 
-def _kubeconfig(config: pulumi.Config) -> pulumi.Output[str]:
-    inline = config.get_secret("kubeconfig")
-    path = config.get("kubeconfigPath")
-    if (inline is None) == (path is None):
-        raise ConfigError(
-            "cloudlab:kubeconfig",
-            "give exactly one of cloudlab:kubeconfig (secret) and cloudlab:kubeconfigPath",
-            "pulumi config set --secret cloudlab:kubeconfig < ~/.kube/config",
-        )
-    if inline is not None:
-        return inline
-    file = Path(str(path)).expanduser()
-    try:
-        content = file.read_text()
-    except OSError as error:
-        raise ConfigError(
-            "cloudlab:kubeconfigPath", f"cannot read {file}: {error.strerror}", "a kubeconfig file"
-        ) from None
-    return pulumi.Output.secret(content)
-
-
 def run(config: pulumi.Config) -> None:
-    """Validate ``cloudlab:workload`` and the kubeconfig, deploy the app, export its names."""
-    workload_settings = parse_workload_settings(config.get_object("workload"))
-    kubeconfig = _kubeconfig(config)
-    worker_urls = config.get_object("workerUrls") or {}
-    if not isinstance(worker_urls, dict) or not all(
-        isinstance(v, str) for v in worker_urls.values()
-    ):
-        raise ConfigError("cloudlab:workerUrls", "expected {worker: url}", "e.g. {worker1: ...}")
-    provider = k8s.Provider(
-        "k8s-provider", kubeconfig=kubeconfig, context=config.get("kubeconfigContext")
-    )
+    """Read ``cloudlab:workload`` and the kubeconfig, deploy the app, export its names."""
+    cfg = load_config(WorkloadConfig, config)
+    workload_settings, kubeconfig, worker_urls = cfg.workload, cfg.kubeconfig, cfg.worker_urls
+    provider = k8s.Provider("k8s-provider", kubeconfig=kubeconfig, context=cfg.kubeconfig_context)
     app = FastApiApp("fastapi-app", workload_settings, pulumi.ResourceOptions(providers=[provider]))
     pulumi.export("deployment", app.deployment.metadata.name)
     pulumi.export("namespace", workload_settings.namespace)

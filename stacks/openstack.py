@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pulumi
 
-from components.calculator.settings import parse_calculator_settings
+from components.config import OpenStackConfig, load_config
 from components.openstack.calculator_lab import (
     CalculatorLab,
     CalculatorLabOptions,
     calculator_footprint,
 )
-from components.openstack.operations import parse_vm_operations
 from components.openstack.quota import FOOTPRINT_OUTPUT, check_quotas
 from components.openstack.vm import Vm, VmArgs, VmSnapshot, VmSnapshotArgs, cloud_flavor
 
@@ -24,10 +23,10 @@ def deployed_flavor() -> pulumi.Output[str | None]:
 
 
 def run(config: pulumi.Config) -> None:
-    """Validate ``cloudlab:calculator`` and ``cloudlab:vmOperations``, build the lab and its
+    """Read ``cloudlab:calculator`` and ``cloudlab:vmOperations``, build the lab and its
     snapshots, export how to reach it."""
-    settings = parse_calculator_settings(config.get_object("calculator"))
-    operations = parse_vm_operations(config.get_object("vmOperations"), settings.vm_keys)
+    cfg = load_config(OpenStackConfig, config)
+    settings, operations = cfg.calculator, cfg.vm_operations
     # Pre-flight, before the first resource: the flavor exists and the lab fits the quotas.
     flavor = cloud_flavor(settings.flavor, "cloudlab:calculator.flavor")
     footprint = calculator_footprint(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pulumi
 
+from components.config import ProxmoxConfig, load_config
 from components.proxmox.fleet import ContainerFleet, ContainerFleetArgs
-from components.proxmox.settings import parse_proxmox_settings
 
 
 def run(config: pulumi.Config) -> None:
-    """Validate ``cloudlab:proxmox``, build the fleet, export each container's id and node."""
-    settings = parse_proxmox_settings(config.get_object("proxmox"))
+    """Read ``cloudlab:proxmox``, build the fleet, export each container's id and node."""
+    settings = load_config(ProxmoxConfig, config).proxmox
     fleet = ContainerFleet(f"ct-{settings.group}", ContainerFleetArgs(settings))
     pulumi.export("vmIds", fleet.vm_ids)
     pulumi.export("nodes", fleet.nodes)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pulumi
 
-from components.virtualbox import VirtualBoxLab, VirtualBoxLabArgs, parse_virtualbox_settings
+from components.config import VirtualBoxConfig, load_config
+from components.virtualbox import VirtualBoxLab, VirtualBoxLabArgs
 
 
 def run(config: pulumi.Config) -> None:
-    """Validate ``cloudlab:virtualbox`` before registering anything, build the lab, export it."""
-    settings = parse_virtualbox_settings(config.get_object("virtualbox"))
+    """Read ``cloudlab:virtualbox`` before registering anything, build the lab, export it."""
+    settings = load_config(VirtualBoxConfig, config).virtualbox
     lab = VirtualBoxLab("vbox", VirtualBoxLabArgs(settings=settings))
     pulumi.export("vmName", settings.vm_name)
     pulumi.export("sshEndpoint", lab.ssh_endpoint)

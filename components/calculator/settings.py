@@ -1,27 +1,34 @@
-"""Settings of the calculator lab (LABS.md sections 1 and 2), parsed and validated.
+"""Settings of the calculator lab (LABS.md sections 1 and 2): the ``cloudlab:calculator`` model.
 
 One typed value, :class:`CalculatorSettings`, describes the lab whatever the environment
-(OpenStack VMs or the local Docker twin). :func:`parse_calculator_settings` turns the raw
-``cloudlab:calculator`` config object into it, or raises :class:`ConfigError` naming the
-offending key and what would be valid. Nothing here touches Pulumi resources, so a stack
-validates everything before it registers the first one.
+(OpenStack VMs or the local Docker twin). Every rule is in the model: the networks are
+disjoint, the router and gateway addresses are hosts of their networks, no two services share
+a port, and the operands fit their network (one capacity rule, :func:`operand_room`, for the
+VMs and the twin's containers). :func:`parse_calculator_settings` reads the raw config object,
+or raises :class:`ConfigError` naming the offending key and what would be valid. Nothing here
+touches Pulumi resources, so a stack validates everything before it registers the first one.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from components.errors import ConfigError
-from components.validation import (
-    cidr_list,
-    int_in_range,
-    ipv4_network,
-    non_empty_string,
-    object_with_keys,
-    port,
+from pydantic import model_validator
+
+from components.settings import (
+    Choice,
+    Cidr,
+    CidrList,
+    ConfigModel,
+    Int,
+    Port,
+    Text,
+    derived,
+    field_type,
+    invalid,
+    load_settings,
 )
 
 CONFIG_KEY = "cloudlab:calculator"
@@ -29,56 +36,188 @@ TOPOLOGIES = ("secured", "flat")
 OPERATORS = ("sum", "sub", "mul", "div")
 MAX_REPLICAS = 250
 SSH_PORT = 22
+OPENSTACK_ONLY = (
+    "image",
+    "flavor",
+    "key_pair",
+    "external_network",
+    "allowed_cidrs",
+    "ssh_allowed_cidrs",
+)
+"""Settings that only mean something on OpenStack (VMs, security groups, floating IPs)."""
 
 
-@dataclass(frozen=True)
-class ServicePorts:
+def _address_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise invalid(f"expected an IPv4 address, got {value!r}")
+    return value.strip()
+
+
+Subnet = Cidr("192.168.18.0/24", max_prefix=29, small=" for the lab")
+HostAddress = field_type("IPv4 address, a host of its network", _address_text)
+Cidrs = CidrList("192.168.18.0/24", unique=True)
+
+
+class ServicePorts(ConfigModel):
     """TCP port of each operand service (LABS.md section 1)."""
 
-    sum: int = 50001
-    sub: int = 50002
-    mul: int = 50003
-    div: int = 50004
+    unknown_key: ClassVar[str] = "unknown operand service"
+    object_hint: ClassVar[str | None] = "{sum, sub, mul, div}"
+
+    sum: Port = 50001
+    """Port of the sum service."""
+    sub: Port = 50002
+    """Port of the sub service."""
+    mul: Port = 50003
+    """Port of the mul service."""
+    div: Port = 50004
+    """Port of the div service."""
 
     def items(self) -> list[tuple[str, int]]:
         """(operator, port) pairs in the canonical order sum, sub, mul, div."""
         return [(name, getattr(self, name)) for name in OPERATORS]
 
 
-@dataclass(frozen=True)
-class CalculatorSettings:
-    """The calculator lab, validated. Defaults are the values the labs used."""
+def _host(value: str, net_text: str, net_key: str, at: str) -> ipaddress.IPv4Address:
+    """``value`` if it is a host address of ``net_text`` (named ``net_key`` in hints)."""
+    net = ipaddress.ip_network(net_text)
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        raise invalid(f"{value!r} is not an IPv4 address", at=at) from None
+    hosts = f"an address of {net_key} ({net[1]} to {net[-2]})"
+    if address not in net or address in (net.network_address, net.broadcast_address):
+        raise invalid(f"{address} is not a host address of {net}", hosts, at)
+    return address
 
-    topology: str = "secured"
+
+class CalculatorSettings(ConfigModel):
+    """The calculator lab (``cloudlab:calculator``). Defaults are the values the labs used."""
+
+    topology: Choice(TOPOLOGIES, "topology") = "secured"
     """``secured`` (stage B: front end + back end + router) or ``flat`` (stage A)."""
-    frontend_cidr: str = "192.168.210.0/24"
+    frontend_cidr: Subnet = "192.168.210.0/24"
     """Network 2, the gateway's network (also the single network of ``flat``)."""
-    backend_cidr: str = "192.168.18.0/24"
+    backend_cidr: Subnet = "192.168.18.0/24"
     """Network 1, the operand services' network (``secured`` only)."""
-    router_frontend_ip: str = "192.168.210.1"
+    router_frontend_ip: HostAddress = "192.168.210.1"
     """Internal router's address on the front end: the next hop to the back end."""
-    router_backend_ip: str = "192.168.18.1"
+    router_backend_ip: HostAddress = "192.168.18.1"
     """Internal router's address on the back end: the back end's default gateway."""
-    frontend_gateway_ip: str = "192.168.210.254"
-    """Address of the router to the external network on the front end."""
-    external_network: str = "public"
-    """Name of the external network that floating IPs come from."""
-    image: str = "ubuntu_20"
-    """Image of every VM (needs python3 and cloud-init)."""
-    flavor: str = "small2"
-    """Flavor of every VM."""
-    key_pair: str | None = None
-    """Nova key pair injected into the VMs, if any."""
-    public_port: int = 50005
+    frontend_gateway_ip: HostAddress = derived("192.168.210.254", "the last host of `frontendCidr`")
+    """Address of the router to the external network on the front end (the twin: the host's
+    bridge); default: the last host of ``frontendCidr``, so ``.1`` stays the internal
+    router's."""
+    external_network: Text() = "public"
+    """Name of the external network that floating IPs come from (OpenStack only)."""
+    image: Text() = "ubuntu_20"
+    """Image of every VM, which needs python3 and cloud-init (OpenStack only)."""
+    flavor: Text() = "small2"
+    """Flavor of every VM (OpenStack only)."""
+    key_pair: Text(optional=True) = None
+    """Nova key pair injected into the VMs, if any (OpenStack only)."""
+    public_port: Port = 50005
     """Port of the calculator, the only service reachable from outside."""
-    service_ports: ServicePorts = field(default_factory=ServicePorts)
+    service_ports: ServicePorts = ServicePorts()
     """Ports of the four operand services."""
-    allowed_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
-    """Sources allowed to reach the calculator's public port."""
-    ssh_allowed_cidrs: tuple[str, ...] = ()
-    """Sources allowed to SSH into the VMs; empty keeps SSH closed."""
-    replicas: int = 1
-    """VMs per operand service; the calculator spreads its calls over them."""
+    allowed_cidrs: Cidrs = ("0.0.0.0/0",)
+    """Sources allowed to reach the calculator's public port (OpenStack only)."""
+    ssh_allowed_cidrs: Cidrs = ()
+    """Sources allowed to SSH into the VMs; empty keeps SSH closed (OpenStack only)."""
+    replicas: Int(1, MAX_REPLICAS, "a whole number of VMs", accept_text=False) = 1
+    """VMs (containers on the twin) per operand service; the calculator spreads its calls
+    over them. They must fit their network beside the lab's reserved addresses."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gateway_defaults_to_the_last_front_end_host(cls, raw: Any) -> Any:
+        if not isinstance(raw, Mapping) or {"frontendGatewayIp", "frontend_gateway_ip"} & set(raw):
+            return raw
+        cidr = raw.get("frontendCidr", raw.get("frontend_cidr", "192.168.210.0/24"))
+        try:
+            net = ipaddress.ip_network(str(cidr).strip())
+        except ValueError:
+            return raw  # the CIDR's own check reports it
+        if net.version != 4 or net.num_addresses < 4:
+            return raw
+        return {**raw, "frontendGatewayIp": str(net[-2])}
+
+    @model_validator(mode="after")
+    def _lab_is_consistent(self) -> CalculatorSettings:
+        """secured: `backendCidr` and `frontendCidr` are disjoint. The router and gateway
+        addresses are hosts of their networks; secured: the gateway is not the internal
+        router's. `publicPort` and `servicePorts` are five distinct ports, none of them 22
+        (sshd). `allowedCidrs` is not empty. The operands fit their network (one rule for the
+        VMs and the twin): at most (hosts - 2) / 4 replicas in `backendCidr` (secured), (hosts
+        - 3) / 4 in `frontendCidr` (flat)."""
+        frontend = ipaddress.ip_network(self.frontend_cidr)
+        backend = ipaddress.ip_network(self.backend_cidr)
+        if self.secured and frontend.overlaps(backend):
+            raise invalid(
+                f"{backend} overlaps frontendCidr {frontend}",
+                "two disjoint networks",
+                "backendCidr",
+            )
+        front = _host(
+            self.router_frontend_ip, self.frontend_cidr, "frontendCidr", "routerFrontendIp"
+        )
+        back = _host(self.router_backend_ip, self.backend_cidr, "backendCidr", "routerBackendIp")
+        gateway = _host(
+            self.frontend_gateway_ip, self.frontend_cidr, "frontendCidr", "frontendGatewayIp"
+        )
+        if self.secured and gateway == front:
+            raise invalid(
+                f"{gateway} is already routerFrontendIp, the internal router's address",
+                "another host address of frontendCidr",
+                "frontendGatewayIp",
+            )
+        # Canonical text (" 10.0.0.1" and "10.0.0.1" are the same address).
+        for name, address in (
+            ("router_frontend_ip", front),
+            ("router_backend_ip", back),
+            ("frontend_gateway_ip", gateway),
+        ):
+            object.__setattr__(self, name, str(address))
+        self._check_ports()
+        self._check_capacity()
+        return self
+
+    def _check_ports(self) -> None:
+        # The lab's images run sshd on 22: a service there could not start, and its rule
+        # would collide with the SSH rule.
+        seen: dict[int, str] = {SSH_PORT: "SSH (sshd on the lab's images)"}
+        if self.public_port in seen:
+            raise invalid(
+                f"port {self.public_port} is already used by {seen[self.public_port]}",
+                "another port, e.g. 50005 or 80",
+                "publicPort",
+            )
+        seen[self.public_port] = "publicPort"
+        for name, number in self.service_ports.items():
+            if number in seen:
+                raise invalid(
+                    f"port {number} is already used by {seen[number]}",
+                    "five distinct ports",
+                    f"servicePorts.{name}",
+                )
+            seen[number] = f"servicePorts.{name}"
+        if not self.allowed_cidrs:
+            raise invalid(
+                "no source may reach the calculator",
+                "at least one CIDR, e.g. 0.0.0.0/0 for everyone or 203.0.113.0/24",
+                "allowedCidrs",
+            )
+
+    def _check_capacity(self) -> None:
+        room = operand_room(self)
+        if self.replicas > room:
+            cidr_key = "backendCidr" if self.secured else "frontendCidr"
+            net = self.backend_cidr if self.secured else self.frontend_cidr
+            raise invalid(
+                f"{4 * self.replicas} operand VMs do not fit in {cidr_key} {net}",
+                f"at most {room} replicas there, or a larger {cidr_key}",
+                "replicas",
+            )
 
     @property
     def secured(self) -> bool:
@@ -96,193 +235,30 @@ class CalculatorSettings:
         """``calculator`` and every operand's keys, in the order the labs list them."""
         return ["calculator", *(k for op in OPERATORS for k in self.operand_keys(op))]
 
-
-_KEYS: dict[str, str] = {
-    "topology": "topology",
-    "frontendCidr": "frontend_cidr",
-    "backendCidr": "backend_cidr",
-    "routerFrontendIp": "router_frontend_ip",
-    "routerBackendIp": "router_backend_ip",
-    "frontendGatewayIp": "frontend_gateway_ip",
-    "externalNetwork": "external_network",
-    "image": "image",
-    "flavor": "flavor",
-    "keyPair": "key_pair",
-    "publicPort": "public_port",
-    "servicePorts": "service_ports",
-    "allowedCidrs": "allowed_cidrs",
-    "sshAllowedCidrs": "ssh_allowed_cidrs",
-    "replicas": "replicas",
-}
+    def openstack_only_keys(self) -> list[str]:
+        """The full keys of the OpenStack-only settings this config gives (the local twin
+        warns that they have no effect there)."""
+        given = [name for name in OPENSTACK_ONLY if name in self.model_fields_set]
+        fields = type(self).model_fields
+        return sorted(f"{CONFIG_KEY}.{fields[name].alias}" for name in given)
 
 
-def _key(name: str) -> str:
-    return f"{CONFIG_KEY}.{name}"
-
-
-def _subnet(value: Any, key: str) -> ipaddress.IPv4Network:
-    net = ipv4_network(value, key, "192.168.18.0/24")
-    if net.prefixlen > 29:
-        raise ConfigError(key, f"{net} is too small for the lab", "a prefix of /29 or larger")
-    return net
-
-
-def _cidrs(raw: Mapping[str, Any], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    return cidr_list(raw.get(name, list(default)), _key(name), "192.168.18.0/24", unique=True)
-
-
-def _host(value: Any, key: str, net: ipaddress.IPv4Network, net_key: str) -> ipaddress.IPv4Address:
-    if not isinstance(value, str):
-        raise ConfigError(key, f"expected an IPv4 address, got {value!r}")
-    try:
-        address = ipaddress.ip_address(value.strip())
-    except ValueError:
-        raise ConfigError(key, f"{value!r} is not an IPv4 address") from None
-    hosts = f"an address of {net_key} ({net[1]} to {net[-2]})"
-    if address not in net or address in (net.network_address, net.broadcast_address):
-        raise ConfigError(key, f"{address} is not a host address of {net}", hosts)
-    return address
-
-
-def _service_ports(raw: Mapping[str, Any]) -> ServicePorts:
-    value = raw.get("servicePorts", {})
-    key = _key("servicePorts")
-    if not isinstance(value, Mapping):
-        raise ConfigError(key, f"expected an object, got {value!r}", "{sum, sub, mul, div}")
-    unknown = sorted(set(value) - set(OPERATORS))
-    if unknown:
-        raise ConfigError(f"{key}.{unknown[0]}", "unknown operand service", ", ".join(OPERATORS))
-    defaults = ServicePorts()
-    ports = {
-        name: port(value.get(name, getattr(defaults, name)), f"{key}.{name}") for name in OPERATORS
-    }
-    return ServicePorts(**ports)
+def operand_room(settings: CalculatorSettings) -> int:
+    """How many replicas of the four operands fit their network: its host addresses less
+    what the lab reserves there. secured: the back end holds the operands, the router's leg
+    and the DHCP port (the twin: the host's bridge); flat: one network holds everything, the
+    edge router's leg, the DHCP port (the twin: the unused router address) and the
+    calculator. The one capacity rule of the OpenStack lab and of its Docker twin."""
+    if settings.secured:
+        net, reserved = ipaddress.ip_network(settings.backend_cidr), 2
+    else:
+        net, reserved = ipaddress.ip_network(settings.frontend_cidr), 3
+    return (net.num_addresses - 2 - reserved) // 4
 
 
 def parse_calculator_settings(raw: Mapping[str, Any] | None) -> CalculatorSettings:
     """Validate the raw ``cloudlab:calculator`` object; missing keys take the labs' values.
 
-    Raises :class:`ConfigError` on the first problem found, naming the full key.
+    Raises :class:`ConfigError` naming the full key of the first problem found.
     """
-    raw = object_with_keys({} if raw is None else raw, CONFIG_KEY, _KEYS)
-    d = CalculatorSettings()
-
-    topology = raw.get("topology", d.topology)
-    if topology not in TOPOLOGIES:
-        raise ConfigError(
-            _key("topology"), f"unknown topology {topology!r}", " or ".join(TOPOLOGIES)
-        )
-
-    frontend = _subnet(raw.get("frontendCidr", d.frontend_cidr), _key("frontendCidr"))
-    backend = _subnet(raw.get("backendCidr", d.backend_cidr), _key("backendCidr"))
-    if topology == "secured" and frontend.overlaps(backend):
-        raise ConfigError(
-            _key("backendCidr"),
-            f"{backend} overlaps frontendCidr {frontend}",
-            "two disjoint networks",
-        )
-    router_front = _host(
-        raw.get("routerFrontendIp", d.router_frontend_ip),
-        _key("routerFrontendIp"),
-        frontend,
-        "frontendCidr",
-    )
-    router_back = _host(
-        raw.get("routerBackendIp", d.router_backend_ip),
-        _key("routerBackendIp"),
-        backend,
-        "backendCidr",
-    )
-    # Default: the last host of the front end, so the lab's .1 stays the internal router's.
-    gateway = _host(
-        raw.get("frontendGatewayIp", str(frontend[-2])),
-        _key("frontendGatewayIp"),
-        frontend,
-        "frontendCidr",
-    )
-    if topology == "secured" and gateway == router_front:
-        raise ConfigError(
-            _key("frontendGatewayIp"),
-            f"{gateway} is already routerFrontendIp, the internal router's address",
-            "another host address of frontendCidr",
-        )
-
-    public_port = port(raw.get("publicPort", d.public_port), _key("publicPort"))
-    service_ports = _service_ports(raw)
-    # The lab's images run sshd on 22: a service there could not start, and its rule would
-    # collide with the SSH rule.
-    seen: dict[int, str] = {SSH_PORT: "SSH (sshd on the lab's images)"}
-    if public_port in seen:
-        raise ConfigError(
-            _key("publicPort"),
-            f"port {public_port} is already used by {seen[public_port]}",
-            "another port, e.g. 50005 or 80",
-        )
-    seen[public_port] = "publicPort"
-    for name, number in service_ports.items():
-        if number in seen:
-            raise ConfigError(
-                _key(f"servicePorts.{name}"),
-                f"port {number} is already used by {seen[number]}",
-                "five distinct ports",
-            )
-        seen[number] = f"servicePorts.{name}"
-
-    allowed = _cidrs(raw, "allowedCidrs", d.allowed_cidrs)
-    if not allowed:
-        raise ConfigError(
-            _key("allowedCidrs"),
-            "no source may reach the calculator",
-            "at least one CIDR, e.g. 0.0.0.0/0 for everyone or 203.0.113.0/24",
-        )
-
-    key_pair = raw.get("keyPair")
-    return CalculatorSettings(
-        topology=topology,
-        frontend_cidr=str(frontend),
-        backend_cidr=str(backend),
-        router_frontend_ip=str(router_front),
-        router_backend_ip=str(router_back),
-        frontend_gateway_ip=str(gateway),
-        external_network=non_empty_string(
-            raw.get("externalNetwork", d.external_network), _key("externalNetwork")
-        ),
-        image=non_empty_string(raw.get("image", d.image), _key("image")),
-        flavor=non_empty_string(raw.get("flavor", d.flavor), _key("flavor")),
-        key_pair=None if key_pair is None else non_empty_string(key_pair, _key("keyPair")),
-        public_port=public_port,
-        service_ports=service_ports,
-        allowed_cidrs=allowed,
-        ssh_allowed_cidrs=_cidrs(raw, "sshAllowedCidrs", d.ssh_allowed_cidrs),
-        replicas=_replicas_that_fit(raw, topology, frontend, backend),
-    )
-
-
-def _replicas_that_fit(
-    raw: Mapping[str, Any],
-    topology: str,
-    frontend: ipaddress.IPv4Network,
-    backend: ipaddress.IPv4Network,
-) -> int:
-    """``replicas``, if the operand VMs fit their subnet beside the router and DHCP ports."""
-    replicas = int_in_range(
-        raw.get("replicas", 1),
-        _key("replicas"),
-        1,
-        MAX_REPLICAS,
-        "a whole number of VMs",
-        accept_text=False,
-    )
-    # secured: the back end holds the operands, the router's leg and DHCP; flat: one network
-    # holds everything, the edge router's leg and DHCP.
-    net, others, cidr_key = (
-        (backend, 2, "backendCidr") if topology == "secured" else (frontend, 3, "frontendCidr")
-    )
-    room = (net.num_addresses - 2 - others) // 4
-    if replicas > room:
-        raise ConfigError(
-            _key("replicas"),
-            f"{4 * replicas} operand VMs do not fit in {cidr_key} {net}",
-            f"at most {room} replicas there, or a larger {cidr_key}",
-        )
-    return replicas
+    return load_settings(CalculatorSettings, raw, CONFIG_KEY)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pulumi
 
-from components.calculator.settings import CONFIG_KEY, CalculatorSettings
+from components.calculator.settings import CalculatorSettings
 from components.docker.container import (
     Container,
     ContainerArgs,
@@ -34,7 +34,6 @@ from components.docker.container import (
 from components.docker.image import LocalImage, LocalImageArgs, context_hash
 from components.docker.network import Network, NetworkArgs
 from components.docker.settings import DockerSettings
-from components.errors import ConfigError
 
 IMAGE_ID_LABEL = "cloudlab.image-id"
 """Label holding the id of the image a twin container was created from."""
@@ -57,10 +56,13 @@ class CalculatorTwinArgs:
 
 
 def free_hosts(cidr: str, count: int, taken: Iterable[str]) -> list[str]:
-    """``count`` host addresses of ``cidr`` from ``.FIRST_HOST + 1`` on, skipping ``taken``."""
+    """``count`` host addresses of ``cidr`` from ``.FIRST_HOST + 1`` on, skipping ``taken``;
+    in a network too small for that, the lower hosts too (after the others), so that the
+    twin fits wherever the lab's capacity rule (``operand_room``) says the VMs do."""
     net = ipaddress.ip_network(cidr)
     busy = {ipaddress.ip_address(a) for a in taken}
-    found = [h for h in list(net.hosts())[FIRST_HOST:] if h not in busy][:count]
+    hosts = list(net.hosts())
+    found = [h for h in hosts[FIRST_HOST:] + hosts[:FIRST_HOST] if h not in busy][:count]
     if len(found) < count:
         raise ValueError(f"{cidr} has no room for {count} containers")
     return [str(h) for h in found]
@@ -85,25 +87,17 @@ class AddressPlan:
 
 
 def plan_addresses(s: CalculatorSettings) -> AddressPlan:
-    """Every fixed address, decided before any resource exists (so a lab that does not fit
-    fails with a ConfigError and registers nothing)."""
+    """Every fixed address. The settings model has already checked that the operands fit
+    (:func:`operand_room`), so this cannot run out of addresses."""
     reserved = [s.router_frontend_ip, s.frontend_gateway_ip]
     needed = 4 * s.replicas
-    try:
-        (calculator,) = free_hosts(s.frontend_cidr, 1, reserved)
-        if s.secured:
-            gateway = bridge_gateway(s.backend_cidr, [s.router_backend_ip])
-            operands = free_hosts(s.backend_cidr, needed, [s.router_backend_ip, gateway])
-            return AddressPlan(calculator, operands, gateway)
-        operands = free_hosts(s.frontend_cidr, needed, [*reserved, calculator])
-        return AddressPlan(calculator, operands, None)
-    except ValueError as error:
-        cidr_key = "backendCidr" if s.secured else "frontendCidr"
-        raise ConfigError(
-            f"{CONFIG_KEY}.replicas",
-            f"{error} (containers take addresses from .{FIRST_HOST + 1} on)",
-            f"fewer replicas or a larger {cidr_key}",
-        ) from None
+    (calculator,) = free_hosts(s.frontend_cidr, 1, reserved)
+    if s.secured:
+        gateway = bridge_gateway(s.backend_cidr, [s.router_backend_ip])
+        operands = free_hosts(s.backend_cidr, needed, [s.router_backend_ip, gateway])
+        return AddressPlan(calculator, operands, gateway)
+    operands = free_hosts(s.frontend_cidr, needed, [*reserved, calculator])
+    return AddressPlan(calculator, operands, None)
 
 
 class CalculatorTwin(pulumi.ComponentResource):
@@ -123,7 +117,7 @@ class CalculatorTwin(pulumi.ComponentResource):
         self, name: str, args: CalculatorTwinArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         s, stack = args.settings, args.stack
-        plan = plan_addresses(s)  # first: a lab that does not fit registers nothing
+        plan = plan_addresses(s)
         super().__init__("cloudlab:docker:CalculatorTwin", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         prefix = f"{name}-{stack}"

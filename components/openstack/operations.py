@@ -18,63 +18,92 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
 from components.errors import ConfigError
-from components.openstack.vm import FlavorSize, parse_flavor_sizes
-from components.validation import non_empty_string, object_with_keys
+from components.openstack.vm import FLAVOR_SIZES_KEY, FlavorSize, parse_flavor_sizes
+from components.settings import (
+    ConfigModel,
+    Text,
+    check_text,
+    field_type,
+    invalid,
+)
 
 CONFIG_KEY = "cloudlab:vmOperations"
-_KEYS = ("flavorSizes", "snapshots", "restored", "openstackCloud")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 _NAME_HINT = "letters, digits, . _ - (at most 63)"
 
 
-@dataclass(frozen=True)
-class VmOperations:
-    """Snapshots and VMs booted from them, plus the flavor table a resize is judged by."""
-
-    flavor_sizes: Mapping[str, FlavorSize] = field(default_factory=lambda: parse_flavor_sizes(None))
-    """Sizes of the cloud's flavors."""
-    snapshots: Mapping[str, str] = field(default_factory=dict)
-    """Snapshot image name -> the lab VM it is taken of."""
-    restored: Mapping[str, str] = field(default_factory=dict)
-    """New VM name -> the snapshot image it boots from."""
-    openstack_cloud: str | None = None
-    """``OS_CLOUD`` for the ``openstack`` client; ``None`` keeps the caller's environment."""
+def _flavor_sizes(value: Any) -> dict[str, FlavorSize]:
+    try:
+        return parse_flavor_sizes(value)
+    except ConfigError as error:  # its key is the full one: keep the part below flavorSizes
+        at = error.key.removeprefix(FLAVOR_SIZES_KEY).lstrip(".") or None
+        raise invalid(error.problem, error.valid, at) from None
 
 
-def _names(raw: Any, key: str, valid_values: Collection[str], what: str) -> dict[str, str]:
-    entries = object_with_keys({} if raw is None else raw, key, raw or {})
+def _names(value: Any) -> dict[str, str]:
+    """``{name: value}``, each name usable as an image or VM name (values checked later)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise invalid(f"expected an object, got {value!r}")
     found: dict[str, str] = {}
-    for name, value in entries.items():
-        item = f"{key}.{name}"
-        non_empty_string(name, item, _NAME, _NAME_HINT)
-        if value not in valid_values:
-            raise ConfigError(item, f"{value!r} is not {what}", ", ".join(valid_values) or "none")
-        found[str(name)] = str(value)
+    for name, item in value.items():
+        try:
+            check_text(name, _NAME, _NAME_HINT)
+        except PydanticCustomError as error:  # check_text's own, placed at the entry
+            ctx = error.context or {}
+            raise invalid(ctx["problem"], ctx["valid"], f"{name}") from None
+        found[str(name)] = item  # which VM or snapshot it names is checked by the model
     return found
 
 
-def parse_vm_operations(raw: Mapping[str, Any] | None, vms: Collection[str]) -> VmOperations:
-    """Validate ``cloudlab:vmOperations`` against the lab's VM names (``vms``)."""
-    raw = object_with_keys({} if raw is None else raw, CONFIG_KEY, _KEYS)
-    snapshots = _names(raw.get("snapshots"), f"{CONFIG_KEY}.snapshots", list(vms), "a lab VM")
-    restored = _names(
-        raw.get("restored"), f"{CONFIG_KEY}.restored", list(snapshots), "a snapshot of this stack"
+Names = field_type("object {name: name}", _names)
+
+
+class VmOperations(ConfigModel):
+    """Snapshots and VMs booted from them, plus the flavor table a resize is judged by
+    (``cloudlab:vmOperations``)."""
+
+    flavor_sizes: field_type("object {flavor: {vcpus, ramMb, diskGb?}}", _flavor_sizes) = Field(
+        default_factory=lambda: parse_flavor_sizes(None)
     )
-    clash = sorted(set(restored) & set(vms))
-    if clash:
-        raise ConfigError(
-            f"{CONFIG_KEY}.restored.{clash[0]}", "is already a lab VM", "a new VM name"
-        )
-    cloud = raw.get("openstackCloud")
-    return VmOperations(
-        flavor_sizes=parse_flavor_sizes(raw.get("flavorSizes")),
-        snapshots=snapshots,
-        restored=restored,
-        openstack_cloud=None
-        if cloud is None
-        else non_empty_string(cloud, f"{CONFIG_KEY}.openstackCloud"),
-    )
+    """Sizes of the cloud's flavors (``openstack flavor list``), to tell a shrinking resize;
+    default: the labs' flavors at OpenStack's classic sizes."""
+    snapshots: Names = Field(default_factory=dict)
+    """Snapshot image name -> the lab VM it is taken of."""
+    restored: Names = Field(default_factory=dict)
+    """New VM name -> the snapshot image (of ``snapshots``) it boots from, on the same network
+    and security groups."""
+    openstack_cloud: Text(optional=True) = None
+    """``OS_CLOUD`` for the ``openstack`` client that takes snapshots; unset keeps the
+    caller's environment."""
+
+    @model_validator(mode="after")
+    def _restored_from_known_snapshots(self) -> VmOperations:
+        """Each restored VM boots from one of `snapshots`."""
+        for name, image in self.restored.items():
+            if image not in self.snapshots:
+                raise invalid(
+                    f"{image!r} is not a snapshot of this stack",
+                    ", ".join(self.snapshots) or "none",
+                    f"restored.{name}",
+                )
+        return self
+
+    def check_vms(self, vms: Collection[str], at: str = "") -> None:
+        """The snapshots are taken of the lab's VMs (``vms``) and the restored VMs are new
+        ones; ``at`` is where this object sits in the model that checks it."""
+        for name, vm in self.snapshots.items():
+            if vm not in vms:
+                raise invalid(
+                    f"{vm!r} is not a lab VM", ", ".join(vms) or "none", f"{at}snapshots.{name}"
+                )
+        clash = sorted(set(self.restored) & set(vms))
+        if clash:
+            raise invalid("is already a lab VM", "a new VM name", f"{at}restored.{clash[0]}")

@@ -3,6 +3,7 @@ resource, in both topologies (the real thing runs in tests/engine/test_dev_stack
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import pytest
@@ -128,9 +129,34 @@ def test_replicas_get_their_own_containers_and_addresses(run_stack) -> None:
 def test_a_lab_that_does_not_fit_its_subnet_registers_nothing(run_stack) -> None:
     recording = Recording()
     with pytest.raises(ConfigError) as caught:
-        run_stack("dev", local(backendCidr="192.168.18.0/28", replicas=3), recording)
+        run_stack("dev", local(backendCidr="192.168.18.0/28", replicas=4), recording)
     assert caught.value.key == "cloudlab:calculator.replicas"
+    assert "at most 3 replicas there, or a larger backendCidr" in str(caught.value)
     assert recording.resources == []
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"backendCidr": "192.168.18.0/28", "replicas": 3},
+        {"backendCidr": "192.168.18.0/29", "replicas": 1},
+        {"topology": "flat", "frontendCidr": "10.0.0.0/28", "routerFrontendIp": "10.0.0.1",
+         "replicas": 2},
+    ],
+)  # fmt: skip
+def test_the_twin_fits_wherever_the_capacity_rule_says_the_vms_do(run_stack, config) -> None:
+    # One capacity rule (the settings model's) for the VMs and the containers: the twin takes
+    # addresses below .11 when its network is too small to start there.
+    rec = run_stack("dev", local(**config))
+    found = containers(rec)
+    addresses = [a["ipv4_address"] for c in found.values() for a in c["networks"]]
+    assert len(addresses) == len(set(addresses))
+    net = ipaddress.ip_network(config.get("backendCidr", config.get("frontendCidr")))
+    operands = [k for k in found if k not in ("router", "calculator")]
+    assert len(operands) == 4 * config["replicas"]
+    assert all(
+        ipaddress.ip_address(found[k]["networks"][0]["ipv4_address"]) in net for k in operands
+    )
 
 
 def test_cloud_only_settings_and_a_public_publish_host_are_warned_about(
