@@ -127,11 +127,11 @@ lint: venv ## ruff
 bench: bench-program bench-services bench-node bench-twin bench-load bench-openstack ## run every benchmark
 
 bench-program: venv ## program evaluation under mocks, 4 vs 100 operand VMs, graph depth
-	$(VENV)/bin/python bench/bench_program.py
+	$(VENV)/bin/python -m bench.bench_program
 
 bench-twin: venv toolchain base-image ## pulumi up vs docker-compose up of the twin
 	@command -v docker-compose >/dev/null || apt-get install -y -q docker-compose
-	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python bench/bench_twin.py
+	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m bench.bench_twin
 
 PROXMOX_CONFIG ?= Pulumi.proxmox.yaml
 autonomic-plan: venv ## print what the Proxmox autonomic manager would do (needs PROXMOX_VE_*)
@@ -147,17 +147,17 @@ autonomic-cleanup: venv ## stop and delete every container of the group
 OPENSTACK_BOOT_SECONDS ?= 0
 bench-openstack: venv toolchain ## pulumi up vs openstacksdk vs openstack CLI on the local OpenStack
 	$(VENV)/bin/python -m localcloud.openstack up >/dev/null
-	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python bench/bench_openstack.py \
+	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m bench.bench_openstack \
 		--boot-seconds $(OPENSTACK_BOOT_SECONDS)
 
 bench-services: venv ## the services in-process, requests per second
-	$(VENV)/bin/python bench/bench_services.py
+	$(VENV)/bin/python -m bench.bench_services
 
 bench-node: venv ## the services vs a Node.js http reference: req/s, p50/p99, ratios (needs node)
-	$(VENV)/bin/python bench/bench_node.py
+	$(VENV)/bin/python -m bench.bench_node
 
 bench-load: up ## 2,000 requests through the twin's 127.0.0.1:50005 vs one operand service
-	$(VENV)/bin/python bench/bench_load.py --url http://127.0.0.1:50005
+	$(VENV)/bin/python -m bench.bench_load --url http://127.0.0.1:50005
 
 EDGE_STACK ?= kubernetes
 edge-dry-run: venv toolchain state ## measure workers' latency, print where the app would move

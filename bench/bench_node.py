@@ -1,7 +1,7 @@
 """The Python services (services/) against a Node.js ``http`` reference of the same five
 services (bench/node/services.js), under the same load, in one run, on 127.0.0.1.
 
-    python bench/bench_node.py [--connections 16] [--requests 20000] [--duration 8]
+    python -m bench.bench_node [--connections 16] [--requests 20000] [--duration 8]
                                [--rounds 2] [--services-root DIR]
 
 Why: the labs' originals were Node.js services; ours must not be the slow part of a lab
@@ -322,16 +322,17 @@ def generator_ceiling(connections: int, requests: int, duration: float) -> Resul
     """The generator against a no-op server in another process (it must not share the
     generator's loop, or the ceiling would count the server's work too)."""
     code = (
-        "import asyncio, sys\n"
-        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
-        "from bench_node import _NoOp\n"
+        "import asyncio\n"
+        "from bench.bench_node import _NoOp\n"
         "async def main():\n"
         "    server = await asyncio.get_running_loop().create_server(_NoOp, '127.0.0.1', 0)\n"
         "    print(server.sockets[0].getsockname()[1], flush=True)\n"
         "    await asyncio.sleep(120)\n"
         "asyncio.run(main())\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())

@@ -42,19 +42,13 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
-
-from components.calculator.settings import (  # noqa: E402
-    CalculatorSettings,
-    parse_calculator_settings,
-)
-from components.calculator.userdata import render_user_data  # noqa: E402
+from cloudlab_tools.pulumi_cli import REPO as ROOT
+from cloudlab_tools.pulumi_cli import make_project
+from components.calculator.settings import CalculatorSettings, parse_calculator_settings
+from components.calculator.userdata import render_user_data
 
 CLOUD = "cloudlab-local"
 STACK = "benchopenstack"
-PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt")
-PROJECT_DIRS = ("components", "stacks", "services")
 INSTANCE_TYPE = "openstack:compute/instance:Instance"
 WORK_DIR = Path.home() / ".cloudlab" / "bench-openstack"
 """Each run's working files (the project copy, its Pulumi state, the lists of what each side
@@ -356,10 +350,14 @@ def child_main(args: argparse.Namespace) -> None:
 
 
 def run_sdk_child(what: str, made_path: Path, prefix: str) -> float:
-    """Seconds of ``python bench_openstack.py --child what`` (a fresh process)."""
+    """Seconds of ``python -m bench.bench_openstack --child what`` (a fresh process)."""
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, __file__, "--child", what, "--made", str(made_path), "--prefix", prefix],
+        [
+            *(sys.executable, "-m", "bench.bench_openstack", "--child", what),
+            *("--made", str(made_path), "--prefix", prefix),
+        ],
+        cwd=ROOT,
         check=True,
     )
     return time.perf_counter() - start
@@ -500,70 +498,20 @@ def cli_delete(cli: Cli, made: Made) -> None:
 # --------------------------------------------------------------------------- Pulumi side
 
 
-def tool_output(*cmd: str) -> str:
-    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
-    if res.returncode != 0 or not res.stdout.strip():
-        sys.exit(f"{' '.join(cmd)} failed (make toolchain): {res.stderr.strip()}")
-    return res.stdout.strip()
-
-
 class Pulumi:
     """A throwaway copy of the project with a file backend and the built openstack plugin in
     its own PULUMI_HOME (the repository and the user's state stay untouched)."""
 
     def __init__(self, tmp: Path) -> None:
-        bin_dir = tool_output(str(ROOT / "scripts" / "toolchain.sh"), "--bin-dir")
-        plugin = tool_output(str(ROOT / "scripts" / "toolchain.sh"), "--plugin-bin", "openstack")
-        script = (ROOT / "scripts" / "plugins" / "openstack.sh").read_text()
-        version = next(
-            line.split("=", 1)[1].strip()
-            for line in script.splitlines()
-            if line.startswith("PLUGIN_VERSION=")
+        self.project = make_project(
+            tmp, plugins=("openstack",), extra_env={"OS_CLOUD": CLOUD}, passphrase="cloudlab-bench"
         )
-        self.workdir = tmp / "project"
-        self.workdir.mkdir()
-        for name in PROJECT_FILES:
-            shutil.copy(ROOT / name, self.workdir / name)
-        for name in PROJECT_DIRS:
-            shutil.copytree(
-                ROOT / name,
-                self.workdir / name,
-                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-            )
-        (self.workdir / "venv").symlink_to(ROOT / "venv")
-        (tmp / "state").mkdir()
-        self.env = {
-            **os.environ,
-            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PULUMI_BACKEND_URL": f"file://{tmp / 'state'}?metadata=skip",
-            "PULUMI_CONFIG_PASSPHRASE": "cloudlab-bench",
-            "PULUMI_HOME": str(tmp / "pulumi-home"),
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "OS_CLOUD": CLOUD,
-        }
+        self.workdir, self.env = self.project.workdir, self.project.env
         self.version = self.run("version").stdout.strip()
-        self.run("plugin", "install", "resource", "openstack", version, "--file", plugin)
-        text = (ROOT / "Pulumi.openstack.yaml").read_text()
-        kept = [line for line in text.splitlines() if not line.startswith("encryptionsalt:")]
-        (self.workdir / f"Pulumi.{STACK}.yaml").write_text("\n".join(kept) + "\n")
-        self.run("stack", "init", STACK)
+        self.project.stack(STACK, config_from="openstack")
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        res = subprocess.run(
-            ["pulumi", *args, "--non-interactive"],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if check and res.returncode != 0:
-            raise RuntimeError(
-                f"pulumi {' '.join(args)} exited {res.returncode}:\n"
-                f"{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
-            )
-        return res
+        return self.project.run(*args, check=check, timeout=None)
 
     def timed(self, *args: str) -> float:
         start = time.perf_counter()

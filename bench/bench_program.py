@@ -1,6 +1,7 @@
 """Program evaluation under Pulumi mocks: 4 versus 100 operand VMs, and graph depth.
 
-Run: ``make bench-program`` (or ``venv/bin/python bench/bench_program.py``).
+Run: ``make bench-program`` (or ``venv/bin/python -m bench.bench_program`` from the repository
+root). It measures the program under the same mocks as the tests (tests/harness.py).
 Both sizes are measured in the same run, alternating, and the ratio is printed: absolute
 seconds depend on the machine, the ratio and the depth do not.
 """
@@ -9,17 +10,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+import pulumi
 
-import pulumi  # noqa: E402
-from harness import Recording, run_program  # noqa: E402
-
-import stacks  # noqa: E402
+import stacks
+from tests.harness import Recording, run_program
 
 
 def evaluate(replicas: int) -> tuple[float, Recording]:

@@ -1,6 +1,6 @@
 """Throughput of the calculator micro-services, all in-process on 127.0.0.1.
 
-    python bench/bench_services.py [--requests 500] [--concurrency 8]
+    python -m bench.bench_services [--requests 500] [--concurrency 8]
 
 Reports requests per second for one operand service and for the calculator on ``(5+6)*2``
 (two operand calls per request), sequential and with a thread pool of clients.
@@ -15,10 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.parse import urlsplit
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.calculator import calculator_app
 from services.httpd import App, ServiceServer, make_server

@@ -21,17 +21,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "engine")]
+import yaml
 
-import yaml  # noqa: E402
-from engine_profile import LOG_FLAGS, profile, render  # noqa: E402
-from pulumi_project import make_project  # noqa: E402
-
-from components.calculator.settings import parse_calculator_settings  # noqa: E402
-from components.docker.calculator_twin import SERVICES_DIR, plan_addresses  # noqa: E402
-from components.docker.cleanup import cleanup  # noqa: E402
-from components.docker.container import INIT_SCRIPT, routing_env  # noqa: E402
+from bench.engine_profile import LOG_FLAGS, profile, render
+from cloudlab_tools.pulumi_cli import REPO as ROOT
+from cloudlab_tools.pulumi_cli import make_project
+from components.calculator.settings import parse_calculator_settings
+from components.docker.calculator_twin import SERVICES_DIR, plan_addresses
+from components.docker.cleanup import cleanup
+from components.docker.container import INIT_SCRIPT, routing_env
 
 STACK = "benchtwin"
 IMAGE = "cloudlab/calculator:bench"

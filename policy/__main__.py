@@ -4,11 +4,9 @@ Every policy is a pure function of ``cloudlab_policy.py``; this file only adapts
 sends (pulumi-policy's args) into :class:`cloudlab_policy.Res` values and reports what the
 functions find.
 
-Secrets: pulumi-policy 1.21 unwraps secret values before calling ``validate`` (it deserializes
-with ``proxy_secrets=False``), so a policy cannot tell a secret from plain text. The engine does
-send the secret markers; :func:`keep_secret_markers` makes the SDK keep them (the
-secrets-preserving form it already uses for remediations), and :func:`plain` turns them into
-:class:`rules.Sealed`. Unknown values (preview) become :data:`rules.UNKNOWN` instead of raising.
+Secrets and unknown values: what the pack needs from pulumi-policy beyond its public API is in
+``policy_sdk.py`` (see there why); :func:`plain` turns secrets into :class:`rules.Sealed` and
+unknown values (preview) into :data:`rules.UNKNOWN` instead of raising.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import cloudlab_policy as rules
-import pulumi_policy.policy as sdk
+from policy_sdk import is_unknown, keep_secret_markers, unwrap
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -25,23 +23,12 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    Secret,
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import _is_unknown
-from pulumi_policy.secret import Secret
 
-_SDK_DESERIALIZE = sdk.deserialize_properties
-
-
-def keep_secret_markers() -> None:
-    """Make the SDK hand secrets to the policies as ``Secret`` values instead of plain ones."""
-
-    def deserialize(props: dict[str, Any], proxy_secrets: bool = False) -> Any:
-        del proxy_secrets
-        return _SDK_DESERIALIZE(props, True)
-
-    sdk.deserialize_properties = deserialize
+__all__ = ["keep_secret_markers", "main", "plain"]
 
 
 def plain(value: Any) -> Any:
@@ -49,13 +36,11 @@ def plain(value: Any) -> Any:
     if isinstance(value, Secret):
         return rules.Sealed(plain(value.value))
     if isinstance(value, str):
-        return rules.UNKNOWN if _is_unknown(value) else value
+        return rules.UNKNOWN if is_unknown(value) else value
     if isinstance(value, Mapping):
-        target = value["__target"] if not isinstance(value, dict) else value
-        return {str(k): plain(v) for k, v in target.items()}
+        return {str(k): plain(v) for k, v in unwrap(value).items()}  # type: ignore[union-attr]
     if isinstance(value, Sequence):
-        target = value["__target"] if not isinstance(value, list | tuple) else value
-        return [plain(v) for v in target]
+        return [plain(v) for v in unwrap(value)]
     return value
 
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from harness import Recording, run_program
-from processes import Tracker
-
 from localcloud import k8s as local_k8s_cluster
 from localcloud import openstack as localcloud_openstack
+from tests.harness import Recording, run_program
+from tests.processes import Tracker
 
 LEFTOVER_GRACE_SECONDS = 10.0
 """How long processes that are already exiting get before they count as left behind."""

@@ -4,22 +4,24 @@
 record each custom resource (type, name, inputs, URN) and each provider call, waits for every
 outstanding registration, and returns a :class:`Recording` with the stack's exports resolved.
 The URN carries the parent chain, which is how tests check ``parent=self``.
+
+Only the SDK's public testing API is used: ``pulumi.runtime.set_mocks`` with a
+``pulumi.runtime.mocks.MockMonitor`` subclass, ``@pulumi.runtime.test`` (which clears the
+runtime's pending work, runs the program and waits for every registration), and
+``pulumi.runtime.reset_options`` so that each run gets a root stack of its own whose exports
+are read back through ``pulumi.runtime.get_root_resource()``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.sync_await import _sync_await
 
 PROJECT = "cloudlab"
 STACK = "test"
@@ -225,50 +227,55 @@ def run_program(
     recording: Recording | None = None,
     stack_outputs: dict[str, Any] | None = None,
     mocks_class: type[RecordingMocks] | None = None,
+    secret_keys: Iterable[str] = (),
 ) -> Recording:
     """Run ``program`` under mocks with ``config`` (``{"cloudlab:key": value}``) set.
 
     Exceptions raised by the program (validation errors) propagate to the caller; pass
     ``recording`` to see what was registered before the failure. ``stack_outputs`` is what
     a StackReference reads (e.g. the stack's own last outputs); ``mocks_class`` a subclass of
-    :class:`RecordingMocks` computing more outputs (e.g. for pulumi-tls).
+    :class:`RecordingMocks` computing more outputs (e.g. for pulumi-tls); ``secret_keys`` the
+    config keys that are secret (as ``pulumi config set --secret`` marks them).
     """
     recording = Recording() if recording is None else recording
     mocks = (mocks_class or RecordingMocks)(recording, stack_outputs)
-    set_all_config(
-        {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}
-    )
     monitor = RecordingMonitor(mocks)
+    # A fresh root stack for every run (set_mocks makes one when there is none), so that the
+    # exports read below are this run's only.
+    pulumi.runtime.reset_options(project=PROJECT, stack=STACK, preview=preview)
+    pulumi.runtime.set_all_config(
+        {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()},
+        secret_keys=list(secret_keys),
+    )
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=preview, monitor=monitor)
-    exported: dict[str, Any] = {}
-    original_export = pulumi.export
 
-    def capture(name: str, value: Any) -> None:
-        exported[name] = value
+    @pulumi.runtime.test
+    def run() -> pulumi.Output[list[None]]:
+        program()
+        root = pulumi.runtime.get_root_resource()
+        exports: dict[str, Any] = dict(getattr(root, "outputs", {}))
+        return pulumi.Output.all(*(_resolve(recording, k, v) for k, v in exports.items()))
 
-    pulumi.export = capture
-    try:
-        pulumi_settings.SETTINGS.rpc_manager.clear()
-        pulumi_settings.SETTINGS.outputs.clear()
-        _sync_await(pulumi_mocks.run_pulumi_func(program))
-    finally:
-        pulumi.export = original_export
+    run()
 
     urns = {
         (reg.urn.split("::")[-1], reg.urn.split("::")[2].split("$")[-1]): reg.urn
-        for reg in monitor.resources.values()
+        for reg in monitor.get_registered_resources().values()
     }
     for resource in recording.resources:
         resource.urn = urns[(resource.name, resource.typ)]
         resource.dependencies = monitor.dependencies.get(resource.urn, set())
         resource.custom = monitor.custom.get(resource.urn, True)
-
-    async def resolve() -> None:
-        for key, value in exported.items():
-            output = pulumi.Output.from_input(value)
-            recording.exports[key] = await output.future()
-            if await output.is_secret():
-                recording.secret_exports.add(key)
-
-    _sync_await(pulumi_mocks.run_pulumi_func(lambda: asyncio.ensure_future(resolve())))
     return recording
+
+
+def _resolve(recording: Recording, key: str, value: Any) -> pulumi.Output[None]:
+    """An output that records one export's resolved value (and whether it is secret)."""
+    output = pulumi.Output.from_input(value)
+
+    async def record() -> None:
+        recording.exports[key] = await output.future()
+        if await output.is_secret():
+            recording.secret_exports.add(key)
+
+    return pulumi.Output.from_input(record())

@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from processes import Tracker, kill_session, read
+
+from tests.processes import Tracker, kill_session, read
 
 TESTS = Path(__file__).resolve().parent
 
@@ -104,12 +105,13 @@ def test_a_session_that_leaves_a_process_fails_and_ends_it(tmp_path: Path) -> No
     )
     res = subprocess.run(
         [
-            *(sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider"),
+            *(sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest"),
+            *("-p", "no:cacheprovider"),
             *("--rootdir", str(tmp_path), str(tmp_path / "test_leaves.py")),
         ],
         cwd=tmp_path,
-        # tests/ for its conftest, the repository for what that conftest imports (localcloud)
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent)])},
+        # The repository: tests.conftest and what it imports (localcloud, tests.harness)
+        env={**os.environ, "PYTHONPATH": str(TESTS.parent)},
         capture_output=True,
         text=True,
         timeout=120,

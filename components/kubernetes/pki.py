@@ -1,10 +1,8 @@
 """Pure helpers around the cluster's PKI: the CA pin of ``kubeadm join`` and the kubeconfig.
 
 ``kubeadm join --discovery-token-ca-cert-hash sha256:<hex>`` pins the SHA-256 of the CA's
-DER-encoded SubjectPublicKeyInfo. ``cryptography`` is not in the venv, so the SPKI is taken
-out of the certificate with a minimal DER reader (the certificate's structure is fixed by
-RFC 5280: the SPKI is the seventh element of tbsCertificate when the version is present).
-The result equals ``openssl x509 -pubkey | openssl pkey -pubin -outform der | sha256sum``.
+DER-encoded SubjectPublicKeyInfo, read here with ``cryptography``'s X.509 parser. The result
+equals ``openssl x509 -pubkey | openssl pkey -pubin -outform der | sha256sum``.
 """
 
 from __future__ import annotations
@@ -14,6 +12,9 @@ import hashlib
 import re
 
 import yaml
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 _PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----\s*(.*?)\s*-----END \1-----", re.DOTALL)
 
@@ -26,43 +27,14 @@ def pem_to_der(pem: str, label: str = "CERTIFICATE") -> bytes:
     raise ValueError(f"no PEM block {label!r} found")
 
 
-def _read_tlv(data: bytes, offset: int) -> tuple[int, int, int]:
-    """(tag, start of the value, end of the element) of the DER element at ``offset``."""
-    if offset + 2 > len(data):
-        raise ValueError("truncated DER element")
-    tag, length = data[offset], data[offset + 1]
-    start = offset + 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or start + count > len(data):
-            raise ValueError("unsupported DER length")
-        length = int.from_bytes(data[start : start + count], "big")
-        start += count
-    end = start + length
-    if end > len(data):
-        raise ValueError("truncated DER element")
-    return tag, start, end
-
-
 def spki_der_from_certificate(der: bytes) -> bytes:
-    """The DER SubjectPublicKeyInfo of an X.509 certificate."""
-    tag, cert_start, _ = _read_tlv(der, 0)
-    if tag != 0x30:
-        raise ValueError("not a certificate: expected a SEQUENCE")
-    tag, offset, tbs_end = _read_tlv(der, cert_start)
-    if tag != 0x30:
-        raise ValueError("not a certificate: expected tbsCertificate")
-    elements = []
-    while offset < tbs_end and len(elements) < 7:
-        tag, _, end = _read_tlv(der, offset)
-        elements.append((tag, offset, end))
-        offset = end
-    if elements and elements[0][0] != 0xA0:  # version absent (v1): no [0] element
-        elements.insert(0, (0xA0, 0, 0))
-    if len(elements) < 7 or elements[6][0] != 0x30:
-        raise ValueError("not a certificate: no SubjectPublicKeyInfo")
-    _, start, end = elements[6]
-    return der[start:end]
+    """The DER SubjectPublicKeyInfo of an X.509 certificate (``ValueError`` when ``der`` is
+    not one, or holds a key of an algorithm ``cryptography`` does not know)."""
+    try:
+        key = x509.load_der_x509_certificate(der).public_key()
+    except UnsupportedAlgorithm as error:
+        raise ValueError(f"unsupported public key: {error}") from error
+    return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
 def ca_cert_hash(ca_cert_pem: str) -> str:

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_pve import FakeProxmox, make_certificate
 
 from autonomic.client import Credentials
 from autonomic.log import DecisionLog
 from autonomic.settings import AutonomicSettings
 from components.proxmox.settings import ProxmoxSettings, parse_proxmox_settings
+from tests.autonomic.fake_pve import FakeProxmox, make_certificate
 
 
 @pytest.fixture(scope="session")

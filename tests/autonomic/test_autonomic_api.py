@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_pve import FakeProxmox, Fault, GiB, MiB
 from proxmoxer import ResourceException
 
 from autonomic.client import Credentials
@@ -26,6 +25,7 @@ from autonomic.monitor import monitor
 from autonomic.settings import AutonomicSettings
 from components.errors import ConfigError
 from components.proxmox.settings import ProxmoxSettings
+from tests.autonomic.fake_pve import FakeProxmox, Fault, GiB, MiB
 
 PX1, PX2 = "srv-px1", "srv-px2"
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 import yaml
-from fake_pve import FakeProxmox, Fault, GiB
-from fake_stack import FakeStack
 
 import autonomic.cli
 from autonomic.cli import main
 from autonomic.settings import AutonomicSettings, load_stack_file, parse_autonomic_settings
 from components.errors import ConfigError
+from tests.autonomic.fake_pve import FakeProxmox, Fault, GiB
+from tests.autonomic.fake_stack import FakeStack
 
 ROOT = Path(__file__).resolve().parents[2]
 

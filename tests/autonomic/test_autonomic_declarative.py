@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fake_stack import FakeStack
 
 from autonomic.execute import (
     ConfigChange,
@@ -21,6 +20,7 @@ from autonomic.execute import (
 )
 from autonomic.model import Action, Decision
 from components.proxmox.settings import Placement, ProxmoxSettings, parse_proxmox_settings
+from tests.autonomic.fake_stack import FakeStack
 
 PX1, PX2 = "srv-px1", "srv-px2"
 S = parse_proxmox_settings({"group": "g07", "baseId": 42})

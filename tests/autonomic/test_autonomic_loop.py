@@ -12,13 +12,13 @@ import threading
 from typing import Any
 
 import pytest
-from fake_pve import FakeProxmox, Fault, GiB, MiB
 
 from autonomic.execute import ApiExecutor, ExecutionError
 from autonomic.loop import Manager
 from autonomic.monitor import monitor
 from autonomic.settings import AutonomicSettings
 from components.proxmox.settings import ProxmoxSettings
+from tests.autonomic.fake_pve import FakeProxmox, Fault, GiB, MiB
 
 PX1, PX2 = "srv-px1", "srv-px2"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from harness import Recording
 
 from components.calculator.settings import CalculatorSettings, parse_calculator_settings
 from components.errors import ConfigError
+from tests.harness import Recording
 
 
 def test_defaults_are_the_labs_values() -> None:

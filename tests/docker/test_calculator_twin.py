@@ -7,9 +7,9 @@ import ipaddress
 from typing import Any
 
 import pytest
-from harness import Recording
 
 from components.errors import ConfigError
+from tests.harness import Recording
 
 NETWORK = "pulumi-python:dynamic/cloudlab/docker:Network"
 CONTAINER = "pulumi-python:dynamic/cloudlab/docker:Container"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import harness
 import pulumi
 import pytest
 import yaml
-from harness import Recording, run_program
 
 from components.errors import ConfigError
+from tests import harness
+from tests.harness import Recording, run_program
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE = "pulumi-python:dynamic/cloudlab/docker:LocalImage"

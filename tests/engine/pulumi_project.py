@@ -1,128 +1,81 @@
-"""Drive the real Pulumi CLI on a throwaway copy of the project.
+"""Drive the real Pulumi CLI on a throwaway copy of the project, from a test.
 
-The copy keeps the repository clean (``pulumi stack init`` writes an encryption salt into
-``Pulumi.<stack>.yaml``); the state lives in a temporary file backend. A missing toolchain
-or Docker engine is a test failure, never a skip.
+The work is :mod:`cloudlab_tools.pulumi_cli`'s (shared with the benchmarks); here a missing
+toolchain, plugin or Docker engine, or a failing ``pulumi`` command, is a test failure with
+what to do next, never a skip.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import docker
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-PROJECT_FILES = ["Pulumi.yaml", "__main__.py", "requirements.txt"]
-PROJECT_DIRS = ["components", "stacks", "services"]
+from cloudlab_tools import pulumi_cli
+from cloudlab_tools.pulumi_cli import PROJECT_DIRS, PROJECT_FILES, REPO, backend_url
+
+__all__ = [
+    "PROJECT_DIRS",
+    "PROJECT_FILES",
+    "REPO",
+    "PulumiProject",
+    "backend_url",
+    "docker_engine",
+    "install_plugin",
+    "make_project",
+    "plugin_bin",
+    "plugin_version",
+    "toolchain_bin",
+]
+
+T = TypeVar("T")
 
 
-def backend_url(state: Path) -> str:
-    """A file backend in ``state``, as scripts/env.sh makes the user's.
+def _failing_the_test(work: Callable[[], T]) -> T:
+    """``work()``, with a :class:`pulumi_cli.PulumiToolError` turned into a test failure."""
+    try:
+        return work()
+    except pulumi_cli.PulumiToolError as error:
+        message = str(error)
+    pytest.fail(message)
 
-    ``metadata=skip``: the file backend's blob library writes each checkpoint's ``.attrs``
-    sidecar by truncating and rewriting it, so a stack that reads its own outputs while an update
-    writes them (the openstack stack does, for the resize warning and the quota pre-flight) could
-    read it empty and fail with "failed to load checkpoint: EOF" (seen once in six runs). Without
-    the sidecar the checkpoint is written by rename alone, atomically.
-    """
-    return f"file://{state}?metadata=skip"
+
+class PulumiProject(pulumi_cli.PulumiProject):
+    """A copy of the project in ``workdir`` with its own state backend."""
+
+    def run(
+        self, *args: str, check: bool = True, timeout: float | None = 600
+    ) -> subprocess.CompletedProcess:
+        """``pulumi <args>`` in the copy; on ``check`` a failure fails the test with its output."""
+        try:
+            return super().run(*args, check=check, timeout=timeout)
+        except pulumi_cli.PulumiToolError as error:
+            message = str(error)
+        pytest.fail(message)
 
 
 def toolchain_bin() -> Path:
     """The bin dir of ``make toolchain``; fails the test when there is none."""
-    res = subprocess.run(
-        [str(REPO / "scripts" / "toolchain.sh"), "--bin-dir"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if res.returncode != 0 or not res.stdout.strip():
-        pytest.fail("no Pulumi toolchain: run `make toolchain` (scripts/toolchain.sh)")
-    return Path(res.stdout.strip())
-
-
-@dataclass
-class PulumiProject:
-    """A copy of the project in ``workdir`` with its own state backend."""
-
-    workdir: Path
-    env: dict[str, str]
-
-    def run(
-        self, *args: str, check: bool = True, timeout: float = 600
-    ) -> subprocess.CompletedProcess:
-        """``pulumi <args>`` in the copy; on ``check`` a failure shows its output."""
-        res = subprocess.run(
-            ["pulumi", *args, "--non-interactive"],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if check and res.returncode != 0:
-            pytest.fail(
-                f"pulumi {' '.join(args)} exited {res.returncode}:\n"
-                f"{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
-            )
-        return res
-
-    def stack(self, name: str, config_from: str) -> None:
-        """Create stack ``name`` with the config of ``Pulumi.<config_from>.yaml``."""
-        text = (REPO / f"Pulumi.{config_from}.yaml").read_text()
-        # Without the salt of a `make up` made on this machine, with another passphrase.
-        kept = [line for line in text.splitlines() if not line.startswith("encryptionsalt:")]
-        (self.workdir / f"Pulumi.{name}.yaml").write_text("\n".join(kept) + "\n")
-        self.run("stack", "init", name)
-
-    def output(self, name: str, stack: str) -> str:
-        return self.run("stack", "output", name, "--stack", stack).stdout.strip()
+    return _failing_the_test(pulumi_cli.toolchain_bin)
 
 
 def plugin_bin(name: str) -> Path:
     """The resource plugin ``name`` built by ``make toolchain``; fails the test without one."""
-    res = subprocess.run(
-        [str(REPO / "scripts" / "toolchain.sh"), "--plugin-bin", name],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if res.returncode != 0 or not res.stdout.strip():
-        why = res.stderr.strip()
-        pytest.fail(f"no pulumi-resource-{name} plugin: run `make toolchain` ({why})")
-    return Path(res.stdout.strip())
+    return _failing_the_test(lambda: pulumi_cli.plugin_bin(name))
 
 
 def plugin_version(name: str) -> str:
     """The version scripts/plugins/<name>.sh builds (its ``PLUGIN_VERSION=`` line)."""
-    script = (REPO / "scripts" / "plugins" / f"{name}.sh").read_text()
-    for line in script.splitlines():
-        if line.startswith("PLUGIN_VERSION="):
-            return line.split("=", 1)[1].strip()
-    pytest.fail(f"scripts/plugins/{name}.sh has no PLUGIN_VERSION= line")
+    return _failing_the_test(lambda: pulumi_cli.plugin_version(name))
 
 
 def install_plugin(env: dict[str, str], name: str) -> None:
-    """Install the built plugin ``name`` into the copy's own ``PULUMI_HOME``, as
-    scripts/plugins.sh does into the user's."""
-    res = subprocess.run(
-        [
-            *("pulumi", "plugin", "install", "resource", name, plugin_version(name)),
-            *("--file", str(plugin_bin(name))),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if res.returncode != 0:
-        pytest.fail(f"pulumi plugin install {name} failed:\n{res.stdout}\n{res.stderr}")
+    """Install the built plugin ``name`` into the ``PULUMI_HOME`` of ``env``."""
+    _failing_the_test(lambda: pulumi_cli.install_plugin(env, name))
 
 
 def make_project(
@@ -134,29 +87,9 @@ def make_project(
     ``plugins``: resource plugins built by ``make toolchain`` to install into the copy's
     ``PULUMI_HOME`` (e.g. ``openstack``); a missing one fails the test.
     """
-    bin_dir = toolchain_bin()
-    workdir = tmp / "project"
-    workdir.mkdir()
-    for name in PROJECT_FILES:
-        shutil.copy(REPO / name, workdir / name)
-    for name in (*PROJECT_DIRS, *extra_dirs):
-        shutil.copytree(
-            REPO / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-        )
-    (workdir / "venv").symlink_to(REPO / "venv")
-    (tmp / "state").mkdir()
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PULUMI_BACKEND_URL": backend_url(tmp / "state"),
-        "PULUMI_CONFIG_PASSPHRASE": "cloudlab-tests",
-        "PULUMI_HOME": str(tmp / "pulumi-home"),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-    }
-    for name in plugins:
-        install_plugin(env, name)
-    return PulumiProject(workdir, env)
+    return _failing_the_test(
+        lambda: pulumi_cli.make_project(tmp, extra_dirs, plugins, project_class=PulumiProject)
+    )
 
 
 def docker_engine() -> docker.DockerClient:

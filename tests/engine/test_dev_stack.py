@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 import docker
 import pytest
-from pulumi_project import PulumiProject, docker_engine, make_project
 
 from components.docker.cleanup import cleanup
+from tests.engine.pulumi_project import PulumiProject, docker_engine, make_project
 
 pytestmark = [pytest.mark.engine, pytest.mark.docker]
 

@@ -14,7 +14,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pulumi_project import REPO, toolchain_bin
+
+from tests.engine.pulumi_project import REPO, toolchain_bin
 
 pytestmark = pytest.mark.engine
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import Recording
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pulumi.config import ConfigTypeError
-from strategies import junk
 
 from components.errors import ConfigError
+from tests.harness import Recording
+from tests.strategies import junk
 
 docker_values = st.fixed_dictionaries(
     {},

@@ -9,8 +9,9 @@ import subprocess
 import time
 
 import pytest
-from conftest import STACK, URL, Twin, container_name, post, wait_answer
-from processes import kill_session
+
+from tests.guardrails.twin import STACK, URL, Twin, container_name, post, wait_answer
+from tests.processes import kill_session
 
 pytestmark = [pytest.mark.engine, pytest.mark.docker]
 

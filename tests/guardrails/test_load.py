@@ -1,16 +1,12 @@
-"""A bounded load on the real twin (bench/bench_load.py, smaller): 400 requests from 16
+"""A bounded load on the real twin (bench/bench_load.py's generator, smaller): 400 requests from 16
 concurrent clients through 127.0.0.1:<publicPort> only, zero errors, every answer exact."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
-from conftest import REPO, URL, Twin
 
-sys.path.insert(0, str(REPO / "bench"))
-
-from bench_load import OperandService, expressions, operand_bodies, run_load
+from cloudlab_tools.load import OperandService, expressions, operand_bodies, run_load
+from tests.guardrails.twin import URL, Twin
 
 
 def test_expressions_have_the_right_answers() -> None:

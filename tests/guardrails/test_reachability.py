@@ -19,7 +19,8 @@ from collections.abc import Iterator
 
 import docker
 import pytest
-from conftest import (
+
+from tests.guardrails.twin import (
     OPERAND_PORTS,
     OUTSIDE,
     PUBLIC_PORT,

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pulumi
-from harness import Recording, RecordingMocks, run_program
+
+from tests.harness import Recording, RecordingMocks, run_program
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CA_CERT_PEM = (FIXTURES / "ca.crt").read_text()
@@ -58,12 +60,18 @@ class K8sMocks(RecordingMocks):
 
 
 def run_k8s_stack(
-    module: str, config: dict[str, Any] | None = None, recording: Recording | None = None
+    module: str,
+    config: dict[str, Any] | None = None,
+    recording: Recording | None = None,
+    secret_keys: Iterable[str] = (),
 ) -> Recording:
-    """Run ``stacks.<module>.run`` under K8sMocks with a ``{"cloudlab:key": value}`` config."""
+    """Run ``stacks.<module>.run`` under K8sMocks with a ``{"cloudlab:key": value}`` config
+    (``secret_keys``: the keys set with ``--secret``)."""
     stack_module = importlib.import_module(f"stacks.{module}")
 
     def program() -> None:
         stack_module.run(pulumi.Config("cloudlab"))
 
-    return run_program(program, config or {}, recording=recording, mocks_class=K8sMocks)
+    return run_program(
+        program, config or {}, recording=recording, mocks_class=K8sMocks, secret_keys=secret_keys
+    )

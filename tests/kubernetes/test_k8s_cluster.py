@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 import yaml
-from harness import Recording
-from k8s_support import ADMIN_CERT_PEM, CA_CERT_HASH, CA_CERT_PEM, run_k8s_stack
-from openstack_types import FIP, FIP_ASSOC, NET, PORT, ROUTER, ROUTER_IF, RULE, SG, SUBNET, VM
 
 from components.errors import ConfigError
+from tests.harness import Recording
+from tests.kubernetes.k8s_support import ADMIN_CERT_PEM, CA_CERT_HASH, CA_CERT_PEM, run_k8s_stack
+from tests.openstack_types import FIP, FIP_ASSOC, NET, PORT, ROUTER, ROUTER_IF, RULE, SG, SUBNET, VM
 
 RANDOM = "random:index/randomString:RandomString"
 KEY = "tls:index/privateKey:PrivateKey"

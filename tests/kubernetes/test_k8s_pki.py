@@ -6,7 +6,6 @@ import base64
 
 import pytest
 import yaml
-from k8s_support import CA_CERT_HASH, CA_CERT_PEM
 
 from components.kubernetes.pki import (
     ca_cert_hash,
@@ -14,6 +13,7 @@ from components.kubernetes.pki import (
     render_kubeconfig,
     spki_der_from_certificate,
 )
+from tests.kubernetes.k8s_support import CA_CERT_HASH, CA_CERT_PEM
 
 
 def test_pin_equals_openssl() -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import Recording
-from k8s_support import run_k8s_stack
 
 from components.errors import ConfigError
+from tests.harness import Recording
+from tests.kubernetes.k8s_support import run_k8s_stack
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE = "kubernetes:core/v1:Service"

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import run_program
 
 from components.local.command import (
     CommandFailedError,
@@ -15,6 +14,7 @@ from components.local.command import (
     LocalCommandProvider,
     run_command,
 )
+from tests.harness import run_program
 
 TYPE = "pulumi-python:dynamic/cloudlab/local:Command"
 

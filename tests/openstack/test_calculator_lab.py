@@ -6,8 +6,9 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
-from harness import Recording
-from openstack_types import (
+
+from tests.harness import Recording
+from tests.openstack_types import (
     FIP,
     FIP_ASSOC,
     NET,

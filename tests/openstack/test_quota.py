@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import harness
 import pulumi
 import pytest
-from harness import Recording, run_program
 
 import stacks
 from components.calculator.settings import parse_calculator_settings
 from components.openstack.calculator_lab import calculator_footprint
 from components.openstack.quota import Footprint, Quota, QuotaError, shortfalls
+from tests import harness
+from tests.harness import Recording, run_program
 
 
 def run(

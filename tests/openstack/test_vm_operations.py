@@ -12,7 +12,6 @@ from typing import Any
 import pulumi
 import pulumi_openstack as openstack
 import pytest
-from harness import Recording, run_program
 
 from components.errors import ConfigError
 from components.local.command import LocalCommandArgs, LocalCommandProvider
@@ -28,6 +27,7 @@ from components.openstack.vm import (
     resize_warning,
     snapshot_commands,
 )
+from tests.harness import Recording, run_program
 
 INSTANCE = "openstack:compute/instance:Instance"
 CMD = "pulumi-python:dynamic/cloudlab/local:Command"

@@ -1,19 +1,18 @@
-"""The policy pack's modules, importable by the tests (the pack runs as ``python policy``)."""
+"""The policy pack's entry point as a module for the tests.
+
+The pack runs as ``python policy`` (its directory first on ``sys.path``); the tests import its
+modules (``cloudlab_policy``, ...) the same way, through pyproject's pytest ``pythonpath``.
+"""
 
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-POLICY_DIR = REPO / "policy"
-sys.path.insert(0, str(POLICY_DIR))
-sys.path.insert(0, str(REPO / "tests" / "kubernetes"))  # k8s_support: mocks for tls/random
-sys.path.insert(0, str(REPO / "tests" / "engine"))  # pulumi_project: the real engine
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
 
 
 @pytest.fixture(scope="session")

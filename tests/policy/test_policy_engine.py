@@ -17,7 +17,8 @@ import cloudlab_policy as p
 import pytest
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
-from pulumi_project import REPO, PulumiProject, make_project
+
+from tests.engine.pulumi_project import REPO, PulumiProject, make_project
 
 POLICY = str(REPO / "policy")
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}

@@ -15,16 +15,16 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 import cloudlab_policy as p
-import harness
 import pulumi
 import pytest
 import yaml
 from google.protobuf import json_format
-from harness import Recording
-from k8s_support import run_k8s_stack
 from pulumi_policy.deserialize import deserialize_properties
 
 import stacks
+from tests import harness
+from tests.harness import Recording
+from tests.kubernetes.k8s_support import run_k8s_stack
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -107,12 +107,14 @@ STACKS = {
         {**stack_config("openstack"), "cloudlab:calculator": json.dumps({"topology": "flat"})}
     ),
     "kubernetes": lambda: run_k8s_stack("kubernetes", kubernetes_config()),
+    # The inline kubeconfig set as `pulumi config set --secret` would.
     "k8s-workload": lambda: run_k8s_stack(
         "kubernetes_workload",
         {
             **{k: v for k, v in stack_config("k8s-workload").items() if "kubeconfigPath" not in k},
             "cloudlab:kubeconfig": KUBECONFIG,
         },
+        secret_keys=["cloudlab:kubeconfig"],
     ),
     "proxmox": lambda: run_dispatch(stack_config("proxmox")),
     "dockerlab": lambda: run_dispatch(stack_config("dockerlab")),
@@ -132,12 +134,6 @@ def policy_config(stack: str) -> p.Config:
 def test_every_stack_passes_every_policy(
     stack: str, pack: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if stack == "k8s-workload":
-        # config.get_secret under mocks: mark the inline kubeconfig secret as `pulumi config
-        # set --secret` would.
-        monkeypatch.setattr(
-            pulumi.runtime.config, "is_config_secret", lambda k: k == "cloudlab:kubeconfig"
-        )
     recording = run_captured(monkeypatch, STACKS[stack])
     resources = to_resources(pack, recording)
     assert len(resources) > 3

@@ -10,10 +10,10 @@ from typing import Any
 
 import pulumi
 import pytest
-from harness import Recording, run_program
 
 import stacks.proxmox
 from components.errors import ConfigError
+from tests.harness import Recording, run_program
 
 CT = "proxmoxve:index/containerLegacy:ContainerLegacy"
 FLEET = "cloudlab:proxmox:ContainerFleet"

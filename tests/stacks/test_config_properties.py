@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from harness import Recording
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from strategies import junk
 
 from components.errors import ConfigError
+from tests.harness import Recording
+from tests.strategies import junk
 
 KEYS = [
     "topology",

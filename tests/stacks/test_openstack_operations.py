@@ -7,11 +7,11 @@ from typing import Any
 
 import pulumi
 import pytest
-from harness import Recording, run_program
-from openstack_types import VM
 
 import stacks
 from components.errors import ConfigError
+from tests.harness import Recording, run_program
+from tests.openstack_types import VM
 
 COMMAND = "pulumi-python:dynamic/cloudlab/local:Command"
 

@@ -16,15 +16,15 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from harness import Recording, RecordingMocks, run_program
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pulumi.config import ConfigTypeError
-from strategies import junk
 
 import stacks
 from components.errors import ConfigError
+from tests.harness import Recording, RecordingMocks, run_program
 from tests.kubernetes.k8s_support import K8sMocks
+from tests.strategies import junk
 
 REPO = Path(__file__).resolve().parents[2]
 KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\n"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pulumi
 import pytest
-from harness import Recording, run_program
 
 from components.errors import ConfigError
+from tests.harness import Recording, run_program
 
 CMD = "pulumi-python:dynamic/cloudlab/local:Command"
 LAB = "cloudlab:virtualbox:VirtualBoxLab"
