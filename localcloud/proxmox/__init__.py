@@ -15,6 +15,11 @@ What this module adds to it:
   as a real one gets from the bridge's DHCP server. The provider waits for an address after each
   start and read (10 s, then a warning); fakepve reports only static ones. Addresses come from
   TEST-NET-2 (198.51.100.0/24, documentation-only: nothing is ever sent to them);
+- node memory: fakepve reports zeros in ``/nodes/{node}/status``; here a node has
+  ``NODE_MEMORY`` of which ``NODE_BASE_USE`` is the host's own, plus the memory of each running
+  container on it (what the autonomic manager's monitor reads);
+- tasks that take time: a container's create, migrate and destroy last a few (scaled) Proxmox
+  seconds, so a client sees them ``running`` before they stop;
 - the description as PVE returns it: it keeps a guest's description as comment lines of the
   config file, so reading it back gives it with a final newline (fakepve returns it as sent,
   and the provider, which expects PVE's form, would then see a change at every refresh);
@@ -48,6 +53,11 @@ TOKEN_NAME = "cloudlab"
 LEASES = ipaddress.ip_network("198.51.100.0/24")
 """TEST-NET-2: DHCP leases are reported from it; it is never a destination."""
 NET_KEY = re.compile(r"net\d+")
+MiB = 1024**2
+NODE_MEMORY = 16 * 1024 * MiB
+NODE_BASE_USE = 1024 * MiB
+TASK_SECONDS = {"create": 2, "migrate": 3, "destroy": 1}
+"""Proxmox seconds of a container's tasks (scaled by ``time_scale``)."""
 
 
 class LabPve(FakePve):
@@ -58,6 +68,21 @@ class LabPve(FakePve):
         super().__init__(*args, **kwargs)
         self.leases: dict[tuple[int, str], str] = {}
         """(vmid, interface) -> leased address, kept across restarts as a DHCP server would."""
+        self.ct_secs.update(TASK_SECONDS)
+
+    def node_memory_used(self, node: str) -> int:
+        """The host's own use plus the memory of the containers running on ``node``."""
+        running = [ct for ct in self.cts if ct.node == node and ct.status == "running"]
+        return NODE_BASE_USE + sum(int(ct.config.get("memory", 512)) * MiB for ct in running)
+
+    async def synthesise(self, match: Any, method: str, info: Any, user: Any, values: Any) -> Any:
+        """fakepve's schema-shaped answer, with the node's real memory in its status."""
+        data = await super().synthesise(match, method, info, user, values)
+        if method == "GET" and match.template == "/nodes/{node}/status":
+            used = self.node_memory_used(values["node"])
+            free = NODE_MEMORY - used
+            data["memory"] = {"total": NODE_MEMORY, "used": used, "free": free, "available": free}
+        return data
 
     def lease(self, vmid: int, iface: str) -> str:
         """The address leased to a container's interface (the same one every time)."""

@@ -17,7 +17,7 @@ import pytest
 import requests
 from proxmoxer import ProxmoxAPI, ResourceException
 
-from localcloud.proxmox import LEASES, LocalProxmox, serve
+from localcloud.proxmox import LEASES, NODE_MEMORY, LocalProxmox, serve
 
 TEMPLATE = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
 
@@ -134,3 +134,35 @@ def test_a_running_container_cannot_be_deleted(api: ProxmoxAPI) -> None:
     assert ct.status.current.get()["status"] == "running"
     wait(api, "srv-px2", ct.status.stop.post())
     assert wait(api, "srv-px2", ct.delete())["exitstatus"] == "OK"
+
+
+def test_node_memory_counts_running_containers(api: ProxmoxAPI) -> None:
+    """What the autonomic manager's monitor reads: a node's memory use grows by a container's
+    memory while it runs."""
+
+    def used() -> int:
+        memory = api.nodes("srv-px1").status.get()["memory"]
+        assert memory["total"] == NODE_MEMORY
+        assert memory["free"] == memory["total"] - memory["used"]
+        return int(memory["used"])
+
+    idle = used()
+    vmid = int(api.cluster.nextid.get())
+    create(api, "srv-px1", vmid)
+    assert used() == idle, "a stopped container holds no memory"
+    ct = api.nodes("srv-px1").lxc(vmid)
+    wait(api, "srv-px1", ct.status.start.post())
+    assert used() == idle + 512 * 1024**2
+    wait(api, "srv-px1", ct.status.stop.post())
+    assert used() == idle
+    wait(api, "srv-px1", ct.delete())
+
+
+def test_tasks_are_seen_running_before_they_stop(api: ProxmoxAPI) -> None:
+    vmid = int(api.cluster.nextid.get())
+    upid = api.nodes("srv-px2").lxc.post(
+        vmid=vmid, ostemplate=TEMPLATE, memory=256, rootfs="local-lvm:2"
+    )
+    assert api.nodes("srv-px2").tasks(upid).status.get()["status"] == "running"
+    assert wait(api, "srv-px2", upid)["exitstatus"] == "OK"
+    wait(api, "srv-px2", api.nodes("srv-px2").lxc(vmid).delete())
