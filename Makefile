@@ -29,7 +29,7 @@ STACK_CONFIG = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/stack-config.sh
 
 .PHONY: help venv toolchain engine docker base-image lab-image state shell up down preview test test-unit lint bench \
 	policy bench-load bench-services bench-node bench-program bench-twin bench-openstack edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
-	k8s k8s-down openstack openstack-down
+	k8s k8s-down openstack openstack-down proxmox
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
 		'{ n[NR] = $$1; d[NR] = $$2; if (length($$1) > w) w = length($$1) } \
@@ -72,6 +72,9 @@ openstack: venv ## start the local OpenStack on 127.0.0.1 (then: eval the lines 
 
 openstack-down: ## stop the local OpenStack (state kept in ~/.cloudlab/openstack)
 	$$(test -x $(VENV)/bin/python && echo $(VENV)/bin/python || echo $(PYTHON)) -m localcloud.openstack down
+
+proxmox: venv ## serve a Proxmox VE API on 127.0.0.1 (prints what to export; Ctrl-C stops it)
+	@$(VENV)/bin/python -m localcloud.proxmox
 
 base-image: docker ## build the local base image if missing
 	@scripts/base-image.sh $(BASE_IMAGE)
