@@ -36,10 +36,15 @@ IMAGE = "cloudlab/calculator:bench"
 EXPRESSION, ANSWER = b"(5+6)*2", "result = 22\r\n"
 
 
-def wait_for_answer(url: str, deadline_s: float = 120) -> float:
-    """Seconds until ``url`` answers the lab's transcript (polled every 50 ms)."""
+def wait_for_answer(
+    url: str, deadline_s: float = 120, proc: subprocess.Popen | None = None
+) -> float:
+    """Seconds until ``url`` answers the lab's transcript (polled every 50 ms); stops early
+    when ``proc`` (the ``pulumi up`` that makes it) has failed."""
     start = time.perf_counter()
     while time.perf_counter() - start < deadline_s:
+        if proc is not None and proc.poll() not in (None, 0):
+            raise RuntimeError(f"pulumi up exited {proc.returncode} before {url} answered")
         try:
             request = urllib.request.Request(url, data=EXPRESSION, method="POST")
             with urllib.request.urlopen(request, timeout=2) as response:
@@ -172,7 +177,10 @@ def main() -> None:
                         stderr=sink,
                         text=True,
                     )
-                    wait_for_answer(url)
+                    try:
+                        wait_for_answer(url, proc=proc)
+                    except RuntimeError as error:
+                        sys.exit(f"{error}:\n{log.read_text()[-3000:]}")
                     answered = time.time() - start
                     proc.wait(timeout=300)
                     ended = time.time()
