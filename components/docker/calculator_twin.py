@@ -23,7 +23,8 @@ from pathlib import Path
 import pulumi
 
 from components.calculator.settings import CONFIG_KEY, CalculatorSettings
-from components.docker.container import (
+from components.docker.settings import DockerSettings
+from components.dynamic.docker.container import (
     Container,
     ContainerArgs,
     ForwardRule,
@@ -31,9 +32,8 @@ from components.docker.container import (
     PortBinding,
     Route,
 )
-from components.docker.image import LocalImage, LocalImageArgs, context_hash
-from components.docker.network import Network, NetworkArgs
-from components.docker.settings import DockerSettings
+from components.dynamic.docker.image import LocalImage, LocalImageArgs, context_hash
+from components.dynamic.docker.network import Network, NetworkArgs
 from components.errors import ConfigError
 
 IMAGE_ID_LABEL = "cloudlab.image-id"

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pulumi
 
-from components.docker.commit import CommittedImage, CommittedImageArgs
-from components.docker.container import Container, ContainerArgs, PortBinding
-from components.docker.image import LocalImage, LocalImageArgs, context_hash
 from components.dockerlab.settings import DockerLabSettings
+from components.dynamic.docker.commit import CommittedImage, CommittedImageArgs
+from components.dynamic.docker.container import Container, ContainerArgs, PortBinding
+from components.dynamic.docker.image import LocalImage, LocalImageArgs, context_hash
 
 IMAGES_DIR = Path(__file__).resolve().parents[2] / "images"
 """Build contexts of the lab's images (``images/ct1``, ``images/ct2``)."""

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from harness import run_program
 
-from components.local.command import (
+from components.dynamic.command import (
     CommandFailedError,
     LocalCommand,
     LocalCommandArgs,

@@ -14,8 +14,8 @@ import pulumi_openstack as openstack
 import pytest
 from harness import Recording, run_program
 
+from components.dynamic.command import LocalCommandArgs, LocalCommandProvider
 from components.errors import ConfigError
-from components.local.command import LocalCommandArgs, LocalCommandProvider
 from components.openstack.network import PrivateNetwork, PrivateNetworkArgs
 from components.openstack.vm import (
     DEFAULT_FLAVOR_SIZES,
