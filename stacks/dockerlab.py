@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pulumi
 
-from components.calculator.settings import CONFIG_KEY as CALCULATOR_KEY
-from components.calculator.settings import parse_calculator_settings
-from components.docker.calculator_twin import (
+from components.calculator.docker_twin import (
     CalculatorTwin,
     CalculatorTwinArgs,
     plan_addresses,
 )
+from components.calculator.settings import CONFIG_KEY as CALCULATOR_KEY
+from components.calculator.settings import parse_calculator_settings
 from components.docker.settings import parse_docker_settings
 from components.dockerlab import DockerLab, DockerLabArgs, parse_dockerlab_settings
 from components.errors import ConfigError

@@ -6,8 +6,8 @@ import ipaddress
 
 import pulumi
 
+from components.calculator.docker_twin import CalculatorTwin, CalculatorTwinArgs
 from components.calculator.settings import CONFIG_KEY, parse_calculator_settings
-from components.docker.calculator_twin import CalculatorTwin, CalculatorTwinArgs
 from components.docker.settings import parse_docker_settings
 
 CLOUD_ONLY = {

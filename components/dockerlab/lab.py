@@ -7,7 +7,7 @@
 - ``dockerpictures:version1``: ``docker commit`` of the running ct2 (:class:`CommittedImage`).
 - ``ct3``: a container of that snapshot, so it has nano without installing anything.
 
-The calculator orchestration row is :class:`components.docker.calculator_twin.CalculatorTwin`
+The calculator orchestration row is :class:`components.calculator.docker_twin.CalculatorTwin`
 in its ``flat`` topology, composed by ``stacks/dockerlab.py``.
 """
 

@@ -15,8 +15,8 @@ import pytest
 from harness import Recording, run_program
 
 import stacks
+from components.calculator.openstack_lab import calculator_footprint
 from components.calculator.settings import parse_calculator_settings
-from components.openstack.calculator_lab import calculator_footprint
 from components.openstack.quota import Footprint, Quota, QuotaError, shortfalls
 
 
