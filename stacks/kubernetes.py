@@ -1,56 +1,26 @@
 """The Kubernetes lab on OpenStack (LABS.md section 3): a kubeadm cluster and the FastAPI app.
 
-Order of ``pulumi up``: the VMs (which install and join by themselves), then a readiness gate
-(a pulumi-command ``local.Command`` running ``python -m components.kubernetes.readiness``,
-which polls ``/readyz`` and the node list through the floating IP with the admin
-certificate, bounded by ``readyTimeoutSeconds``), then the Kubernetes provider fed by the
-cluster's kubeconfig, which ``depends_on`` the gate, so no Kubernetes call races the boot.
+The cluster owns its readiness gate and its Kubernetes provider (see
+components/kubernetes/cluster.py); the app is deployed through that provider, after the gate.
 """
 
 from __future__ import annotations
 
-import shlex
-import sys
-from pathlib import Path
-
 import pulumi
-import pulumi_command as command
-import pulumi_kubernetes as k8s
 
 from components.errors import ConfigError
-from components.kubernetes.cluster import TLS_SERVER_NAME, KubeadmCluster
+from components.kubernetes.cluster import KubeadmCluster, KubeadmClusterArgs
 from components.kubernetes.settings import (
     CLUSTER_KEY,
     check_placement,
     parse_cluster_settings,
     parse_workload_settings,
 )
-from components.kubernetes.workload import FastApiApp
-
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-
-
-def readiness_command(endpoint: str, nodes: list[str], timeout: int) -> str:
-    """The gate's shell command (the certificates travel in its environment)."""
-    return shlex.join(
-        [
-            sys.executable,
-            "-m",
-            "components.kubernetes.readiness",
-            "--server",
-            endpoint,
-            "--tls-server-name",
-            TLS_SERVER_NAME,
-            "--nodes",
-            ",".join(nodes),
-            "--timeout",
-            str(timeout),
-        ]
-    )
+from components.kubernetes.workload import FastApiApp, FastApiAppArgs
 
 
 def run(config: pulumi.Config) -> None:
-    """Validate ``cloudlab:kubernetes`` and ``cloudlab:workload``, build both, export access."""
+    """Build the cluster and the app on it, export access."""
     cluster_settings = parse_cluster_settings(config.get_object("kubernetes"))
     workload_settings = parse_workload_settings(config.get_object("workload"))
     check_placement(workload_settings, cluster_settings)
@@ -61,33 +31,11 @@ def run(config: pulumi.Config) -> None:
             "the CIDR of this machine, e.g. 198.51.100.7/32",
         )
 
-    cluster = KubeadmCluster("k8s", cluster_settings)
-    gate = command.local.Command(
-        "k8s-api-ready",
-        create=cluster.api_endpoint.apply(
-            lambda endpoint: readiness_command(
-                endpoint, cluster_settings.node_names, cluster_settings.ready_timeout_seconds
-            )
-        ),
-        dir=str(PROJECT_DIR),
-        environment={
-            "CLOUDLAB_CA_PEM": cluster.ca_cert_pem,
-            "CLOUDLAB_CLIENT_CERT_PEM": cluster.admin_cert_pem,
-            "CLOUDLAB_CLIENT_KEY_PEM": cluster.admin_key_pem,
-        },
-        # A replaced master is a new cluster: wait for it again.
-        triggers=[cluster.master.instance.id],
-        opts=pulumi.ResourceOptions(depends_on=[cluster]),
-    )
-    provider = k8s.Provider(
-        "k8s-provider",
-        kubeconfig=cluster.kubeconfig,
-        opts=pulumi.ResourceOptions(depends_on=[gate]),
-    )
+    cluster = KubeadmCluster("k8s", KubeadmClusterArgs(settings=cluster_settings))
     app = FastApiApp(
         "fastapi-app",
-        workload_settings,
-        pulumi.ResourceOptions(providers=[provider], depends_on=[gate]),
+        FastApiAppArgs(settings=workload_settings),
+        pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[cluster.ready]),
     )
 
     worker_urls = {

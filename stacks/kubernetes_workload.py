@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 
 from components.errors import ConfigError
 from components.kubernetes.settings import parse_workload_settings
-from components.kubernetes.workload import FastApiApp
+from components.kubernetes.workload import FastApiApp, FastApiAppArgs
 
 
 def _kubeconfig(config: pulumi.Config) -> pulumi.Output[str]:
@@ -52,7 +52,11 @@ def run(config: pulumi.Config) -> None:
     provider = k8s.Provider(
         "k8s-provider", kubeconfig=kubeconfig, context=config.get("kubeconfigContext")
     )
-    app = FastApiApp("fastapi-app", workload_settings, pulumi.ResourceOptions(providers=[provider]))
+    app = FastApiApp(
+        "fastapi-app",
+        FastApiAppArgs(settings=workload_settings),
+        pulumi.ResourceOptions(providers=[provider]),
+    )
     pulumi.export("deployment", app.deployment.metadata.name)
     pulumi.export("namespace", workload_settings.namespace)
     pulumi.export("nodePort", workload_settings.node_port)

@@ -16,6 +16,6 @@ from components.proxmox.settings import parse_proxmox_settings
 def run(config: pulumi.Config) -> None:
     """Validate ``cloudlab:proxmox``, build the fleet, export each container's id and node."""
     settings = parse_proxmox_settings(config.get_object("proxmox"))
-    fleet = ContainerFleet(f"ct-{settings.group}", ContainerFleetArgs(settings))
+    fleet = ContainerFleet(f"ct-{settings.group}", ContainerFleetArgs(settings=settings))
     pulumi.export("vmIds", fleet.vm_ids)
     pulumi.export("nodes", fleet.nodes)
