@@ -6,9 +6,11 @@ Routing features for the secured topology (see components/docker/README.md):
 - ``forward`` / ``masquerade``: a router container's forwarding policy and source NAT;
 
 All three need ``NET_ADMIN`` in ``cap_add`` and ``/bin/sh``, ``ip`` and ``iptables`` in the image.
-They are applied by a short shell prelude that the provider puts in front of the image's own
-entrypoint and command, so they survive ``docker restart`` (Docker re-creates the network
-namespace, the prelude runs again).
+They are applied by a short shell prelude (:mod:`.routing`) that the provider puts in front of
+the image's own entrypoint and command, so they survive ``docker restart``. Create waits until
+the container runs for good (:mod:`.running`).
+
+The provider class stays in this module: the engine stores it pickled by this module path.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -30,8 +32,13 @@ from components.dynamic.base import (
     to_props,
     value_hash,
 )
-
-ROUTING_CAP = "NET_ADMIN"
+from components.dynamic.docker.routing import (
+    INIT_SCRIPT,
+    ROUTING_CAP,
+    compose_argv,
+    routing_env,
+)
+from components.dynamic.docker.running import wait_running
 
 
 @dataclasses.dataclass
@@ -114,61 +121,6 @@ REPLACE_KEYS = tuple(k for k in INPUT_KEYS if k != "start_timeout")
 PUBLIC_KEYS = ("name", "image", "stack", "networks", "ports")
 """Inputs echoed in outputs; the others (env, command...) are only hashed."""
 
-SETTLE_SECONDS = 1.0
-"""A container counts as started once it has been running this long without a restart."""
-
-INIT_SCRIPT = r"""set -eu
-for r in ${CLOUDLAB_ROUTES:-}; do ip route replace "${r%%=*}" via "${r#*=}"; done
-if [ -n "${CLOUDLAB_FORWARD:-}" ]; then
-  iptables -P FORWARD DROP
-  iptables -C FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT 2>/dev/null \
-    || iptables -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
-  for f in $CLOUDLAB_FORWARD; do
-    iptables -C FORWARD -s "${f%%>*}" -d "${f#*>}" -j ACCEPT 2>/dev/null \
-      || iptables -A FORWARD -s "${f%%>*}" -d "${f#*>}" -j ACCEPT
-  done
-fi
-for m in ${CLOUDLAB_MASQUERADE:-}; do
-  iptables -t nat -C POSTROUTING -d "$m" -j MASQUERADE 2>/dev/null \
-    || iptables -t nat -A POSTROUTING -d "$m" -j MASQUERADE
-done
-echo "cloudlab-init: routes=[${CLOUDLAB_ROUTES:-}] forward=[${CLOUDLAB_FORWARD:-}]" \
-  "masquerade=[${CLOUDLAB_MASQUERADE:-}] run-as=[${CLOUDLAB_RUN_AS:-root}]" >&2
-if [ -n "${CLOUDLAB_RUN_AS:-}" ]; then
-  exec setpriv --reuid="${CLOUDLAB_RUN_AS%%:*}" --regid="${CLOUDLAB_RUN_AS#*:}" \
-    --clear-groups --inh-caps=-all --bounding-set=-all -- "$@"
-fi
-exec "$@"
-"""
-"""Prelude run at every start of a container with routes/forward/masquerade."""
-
-
-def routing_env(props: dict[str, Any]) -> dict[str, str]:
-    """The ``CLOUDLAB_*`` variables the prelude reads (empty when no routing feature is used)."""
-    env: dict[str, str] = {}
-    routes = props.get("routes") or []
-    forward = props.get("forward") or []
-    masquerade = props.get("masquerade") or []
-    if routes:
-        env["CLOUDLAB_ROUTES"] = " ".join(f"{r['destination']}={r['via']}" for r in routes)
-    if forward:
-        env["CLOUDLAB_FORWARD"] = " ".join(f"{f['source']}>{f['destination']}" for f in forward)
-    if masquerade:
-        env["CLOUDLAB_MASQUERADE"] = " ".join(str(m) for m in masquerade)
-    return env
-
-
-def compose_argv(
-    entrypoint: Sequence[str] | None,
-    command: Sequence[str] | None,
-    image_entrypoint: Sequence[str] | None,
-    image_cmd: Sequence[str] | None,
-) -> list[str]:
-    """The argv Docker would run (an explicit entrypoint drops the image's command)."""
-    if entrypoint:
-        return [*entrypoint, *(command or [])]
-    return [*(image_entrypoint or []), *(command if command else image_cmd or [])]
-
 
 def validate(props: dict[str, Any]) -> list[tuple[str, str]]:
     """(property, reason) failures for known values: routing needs NET_ADMIN; well-formed items."""
@@ -211,45 +163,6 @@ def _outs(props: dict[str, Any], attrs: dict[str, Any], hashes: dict[str, str]) 
         input_hashes=hashes,
     )
     return outs
-
-
-def _logs(api: Any, container_id: str, lines: int = 40) -> str:
-    try:
-        return api.logs(container_id, tail=lines).decode(errors="replace")
-    except Exception as exc:  # diagnostics only
-        return f"<no logs: {exc}>"
-
-
-def wait_running(api: Any, container_id: str, timeout: float) -> dict[str, Any]:
-    """Wait until the container has run ``SETTLE_SECONDS`` without a restart; return inspect.
-
-    Raises RuntimeError with the state and the last log lines when it exits or times out.
-    """
-    deadline = time.monotonic() + float(timeout)
-    since: float | None = None
-    restarts = None
-    while True:
-        attrs = api.inspect_container(container_id)
-        state = attrs.get("State") or {}
-        count = attrs.get("RestartCount")
-        if state.get("Running") and not state.get("Restarting") and count == restarts:
-            if since is not None and time.monotonic() - since >= SETTLE_SECONDS:
-                return attrs
-        else:
-            since, restarts = time.monotonic(), count
-        if state.get("Status") in ("exited", "dead") or time.monotonic() > deadline:
-            why = (
-                "did not stay running"
-                if state.get("Status") in ("exited", "dead")
-                else (f"not running after {timeout}s")
-            )
-            raise RuntimeError(
-                f"container {attrs.get('Name', container_id).lstrip('/')} {why}: "
-                f"status={state.get('Status')} exit={state.get('ExitCode')} "
-                f"error={state.get('Error') or '-'} restarts={count}\n"
-                f"--- last logs ---\n{_logs(api, container_id)}"
-            )
-        time.sleep(0.2)
 
 
 class ContainerProvider(HashDiffProvider):
