@@ -128,16 +128,24 @@ def updated(deployed_before: PulumiProject) -> dict[str, subprocess.CompletedPro
 
 
 def pickled_provider_paths(project: PulumiProject) -> set[str]:
-    """The module paths the state's dynamic providers are pickled under."""
-    state = json.loads(project.run("stack", "export", "--stack", STACK).stdout)
+    """The module paths the state's dynamic providers are pickled under.
+
+    The SDK stores each ``__provider`` as a secret: the export shows it with
+    ``--show-secrets``, as ``{"<secret sig>": ..., "plaintext": "<JSON string>"}``.
+    """
+    exported = project.run("stack", "export", "--show-secrets", "--stack", STACK).stdout
     found = set()
-    for resource in state["deployment"].get("resources", []):
+    pickles = 0
+    for resource in json.loads(exported)["deployment"].get("resources", []):
         pickled = (resource.get("inputs") or {}).get("__provider")
+        if isinstance(pickled, dict) and "plaintext" in pickled:
+            pickled = json.loads(pickled["plaintext"])
         if isinstance(pickled, str):
+            pickles += 1
             raw = base64.b64decode(pickled)
-            found |= {
-                path for path in (*OLD_PROVIDER_PATHS, *NEW_PROVIDER_PATHS) if path.encode() in raw
-            }
+            paths = (*OLD_PROVIDER_PATHS, *NEW_PROVIDER_PATHS)
+            found |= {path for path in paths if path.encode() in raw}
+    assert pickles == 9, f"expected the 9 dynamic resources' providers, read {pickles}"
     return found
 
 
