@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pulumi
 
+from components.calculator.docker_twin import CalculatorTwin, CalculatorTwinArgs
 from components.config import DockerLabConfig, load_config
-from components.docker.calculator_twin import CalculatorTwin, CalculatorTwinArgs
 from components.dockerlab import DockerLab, DockerLabArgs
 
 

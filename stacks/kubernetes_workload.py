@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import WorkloadConfig, load_config
-from components.kubernetes.workload import FastApiApp
+from components.kubernetes.workload import FastApiApp, FastApiAppArgs
 
 
 def run(config: pulumi.Config) -> None:
@@ -21,7 +21,11 @@ def run(config: pulumi.Config) -> None:
     cfg = load_config(WorkloadConfig, config)
     workload_settings, kubeconfig, worker_urls = cfg.workload, cfg.kubeconfig, cfg.worker_urls
     provider = k8s.Provider("k8s-provider", kubeconfig=kubeconfig, context=cfg.kubeconfig_context)
-    app = FastApiApp("fastapi-app", workload_settings, pulumi.ResourceOptions(providers=[provider]))
+    app = FastApiApp(
+        "fastapi-app",
+        FastApiAppArgs(settings=workload_settings),
+        pulumi.ResourceOptions(providers=[provider]),
+    )
     pulumi.export("deployment", app.deployment.metadata.name)
     pulumi.export("namespace", workload_settings.namespace)
     pulumi.export("nodePort", workload_settings.node_port)

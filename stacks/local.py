@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
+from components.calculator.docker_twin import CalculatorTwin, CalculatorTwinArgs
 from components.config import LocalConfig, load_config
-from components.docker.calculator_twin import CalculatorTwin, CalculatorTwinArgs
 
 
 def run(config: pulumi.Config) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import OpenStackConfig, load_config
-from components.openstack.calculator_lab import (
+from components.calculator.openstack_lab import (
     CalculatorLab,
-    CalculatorLabOptions,
+    CalculatorLabArgs,
     calculator_footprint,
 )
+from components.config import OpenStackConfig, load_config
 from components.openstack.quota import FOOTPRINT_OUTPUT, check_quotas
-from components.openstack.vm import Vm, VmArgs, VmSnapshot, VmSnapshotArgs, cloud_flavor
+from components.openstack.vm import cloud_flavor
 
 
 def deployed_flavor() -> pulumi.Output[str | None]:
@@ -23,8 +23,8 @@ def deployed_flavor() -> pulumi.Output[str | None]:
 
 
 def run(config: pulumi.Config) -> None:
-    """Read ``cloudlab:calculator`` and ``cloudlab:vmOperations``, build the lab and its
-    snapshots, export how to reach it."""
+    """Read ``cloudlab:calculator`` and ``cloudlab:vmOperations``, build the lab with its
+    snapshots and restored VMs, export how to reach it."""
     cfg = load_config(OpenStackConfig, config)
     settings, operations = cfg.calculator, cfg.vm_operations
     # Pre-flight, before the first resource: the flavor exists and the lab fits the quotas.
@@ -34,44 +34,23 @@ def run(config: pulumi.Config) -> None:
     )
     check_quotas(footprint)
 
+    cloud = operations.openstack_cloud
     lab = CalculatorLab(
         "calc",
-        settings,
-        options=CalculatorLabOptions(
-            previous_flavor=deployed_flavor(), flavor_sizes=operations.flavor_sizes
+        CalculatorLabArgs(
+            settings=settings,
+            previous_flavor=deployed_flavor(),
+            flavor_sizes=operations.flavor_sizes,
+            snapshots=operations.snapshots,
+            restored=operations.restored,
+            snapshot_environment={"OS_CLOUD": cloud} if cloud else {},
         ),
     )
-    environment = {"OS_CLOUD": operations.openstack_cloud} if operations.openstack_cloud else {}
-    snapshots = {
-        image: VmSnapshot(
-            f"calc-snapshot-{image}",
-            VmSnapshotArgs(
-                server_id=lab.vms[vm].instance.id, image_name=image, environment=environment
-            ),
-        )
-        for image, vm in operations.snapshots.items()
-    }
-    restored = {}
-    for name, image in operations.restored.items():
-        network, groups = lab.vm_placement[operations.snapshots[image]]
-        restored[name] = Vm(
-            f"calc-{name}",
-            VmArgs(
-                network=network,
-                image=image,
-                flavor=settings.flavor,
-                key_pair=settings.key_pair,
-                security_group_ids=groups,
-                image_after=[snapshots[image]],
-            ),
-        )
 
     pulumi.export("calculatorUrl", lab.calculator_url)
     pulumi.export("floatingIp", lab.floating_ip)
-    pulumi.export(
-        "privateIps", {**lab.private_ips, **{n: vm.private_ip for n, vm in restored.items()}}
-    )
+    pulumi.export("privateIps", lab.private_ips)
     pulumi.export("topology", settings.topology)
     pulumi.export("flavor", settings.flavor)
     pulumi.export(FOOTPRINT_OUTPUT, footprint.as_output())
-    pulumi.export("snapshots", {image: snap.image_id for image, snap in snapshots.items()})
+    pulumi.export("snapshots", lab.snapshot_ids)

@@ -16,6 +16,6 @@ from components.proxmox.fleet import ContainerFleet, ContainerFleetArgs
 def run(config: pulumi.Config) -> None:
     """Read ``cloudlab:proxmox``, build the fleet, export each container's id and node."""
     settings = load_config(ProxmoxConfig, config).proxmox
-    fleet = ContainerFleet(f"ct-{settings.group}", ContainerFleetArgs(settings))
+    fleet = ContainerFleet(f"ct-{settings.group}", ContainerFleetArgs(settings=settings))
     pulumi.export("vmIds", fleet.vm_ids)
     pulumi.export("nodes", fleet.nodes)

@@ -1,25 +1,40 @@
-"""cloudlab's Docker resources, as Pulumi dynamic providers (no provider plugin needed).
+"""The local Docker environment's settings; the Docker resources, re-exported.
 
-See README.md for the routing recipe of the secured calculator topology.
+The Docker resources (image, network, container, commit) are dynamic providers in
+:mod:`components.dynamic.docker`; ``components.docker.<module>`` stays importable (same
+modules) because state pickled before the move names those paths. See README.md beside this
+file for the routing recipe of the secured calculator topology.
 """
 
-from .cleanup import cleanup
-from .client import DockerUnavailableError, docker_client
-from .container import (
+from components.dynamic.base import STACK_LABEL, stack_labels
+from components.dynamic.docker import (
+    CommittedImage,
+    CommittedImageArgs,
+    CommittedImageProvider,
     Container,
     ContainerArgs,
     ContainerProvider,
+    DockerUnavailableError,
     ForwardRule,
+    LocalImage,
+    LocalImageArgs,
+    LocalImageProvider,
+    Network,
+    NetworkArgs,
     NetworkAttachment,
+    NetworkProvider,
     PortBinding,
     Route,
+    cleanup,
+    context_hash,
+    docker_client,
 )
-from .image import LocalImage, LocalImageArgs, LocalImageProvider, context_hash
-from .network import Network, NetworkArgs, NetworkProvider
-from .spec import STACK_LABEL, stack_labels
 
 __all__ = [
     "STACK_LABEL",
+    "CommittedImage",
+    "CommittedImageArgs",
+    "CommittedImageProvider",
     "Container",
     "ContainerArgs",
     "ContainerProvider",

@@ -1,42 +1,13 @@
-"""Remove everything labelled ``cloudlab.stack=<stack>`` (leftovers of tests, crashed runs)."""
+"""Moved to :mod:`components.dynamic.docker.cleanup`; this path is the same module.
 
-from __future__ import annotations
+Kept because the engine stores dynamic providers pickled by module path: state written
+before the move names ``components.docker.cleanup``.
+"""
 
-from .spec import STACK_LABEL
+import importlib
+import sys
 
+# import_module, not `from package import name`: a package attribute may shadow the module.
+_moved = importlib.import_module("components.dynamic.docker.cleanup")
 
-def cleanup(stack: str, *, images: bool = False) -> dict[str, list[str]]:
-    """Force-remove the stack's containers, then its networks (and, if asked, its images).
-
-    Returns the names removed per kind. Missing objects are fine (idempotent).
-    """
-    import docker.errors
-
-    from .client import docker_client
-
-    if not stack:
-        raise ValueError("stack must be non-empty")
-    client = docker_client()
-    selector = {"label": f"{STACK_LABEL}={stack}"}
-    removed: dict[str, list[str]] = {"containers": [], "networks": [], "images": []}
-    for c in client.containers.list(all=True, filters=selector):
-        try:
-            c.remove(force=True, v=True)
-            removed["containers"].append(c.name)
-        except docker.errors.NotFound:
-            pass
-    for n in client.networks.list(filters=selector):
-        try:
-            n.remove()
-            removed["networks"].append(n.name)
-        except docker.errors.NotFound:
-            pass
-    if images:
-        for i in client.images.list(filters=selector):
-            for ref in i.tags or [i.id]:
-                try:
-                    client.images.remove(ref, force=True)
-                    removed["images"].append(ref)
-                except docker.errors.ImageNotFound:
-                    pass
-    return removed
+sys.modules[__name__] = _moved

@@ -7,7 +7,7 @@
 - ``dockerpictures:version1``: ``docker commit`` of the running ct2 (:class:`CommittedImage`).
 - ``ct3``: a container of that snapshot, so it has nano without installing anything.
 
-The calculator orchestration row is :class:`components.docker.calculator_twin.CalculatorTwin`
+The calculator orchestration row is :class:`components.calculator.docker_twin.CalculatorTwin`
 in its ``flat`` topology, composed by ``stacks/dockerlab.py``.
 """
 
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pulumi
 
-from components.docker.commit import CommittedImage, CommittedImageArgs
-from components.docker.container import Container, ContainerArgs, PortBinding
-from components.docker.image import LocalImage, LocalImageArgs, context_hash
 from components.dockerlab.settings import DockerLabSettings
+from components.dynamic.docker.commit import CommittedImage, CommittedImageArgs
+from components.dynamic.docker.container import Container, ContainerArgs, PortBinding
+from components.dynamic.docker.image import LocalImage, LocalImageArgs, context_hash
 
 IMAGES_DIR = Path(__file__).resolve().parents[2] / "images"
 """Build contexts of the lab's images (``images/ct1``, ``images/ct2``)."""

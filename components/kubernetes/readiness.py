@@ -17,6 +17,7 @@ import argparse
 import http.client
 import json
 import os
+import shlex
 import ssl
 import sys
 import tempfile
@@ -27,6 +28,25 @@ from urllib.parse import urlsplit
 
 Get = Callable[[str], tuple[int, bytes]]
 """GET a path of the API server: (HTTP status, body); raises OSError when unreachable."""
+
+
+def readiness_command(endpoint: str, tls_server_name: str, nodes: list[str], timeout: int) -> str:
+    """The gate's shell command for ``endpoint`` (the certificates travel in its environment)."""
+    return shlex.join(
+        [
+            sys.executable,
+            "-m",
+            "components.kubernetes.readiness",
+            "--server",
+            endpoint,
+            "--tls-server-name",
+            tls_server_name,
+            "--nodes",
+            ",".join(nodes),
+            "--timeout",
+            str(timeout),
+        ]
+    )
 
 
 class NotReadyError(TimeoutError):

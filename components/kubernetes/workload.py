@@ -11,6 +11,8 @@ inherits it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -21,6 +23,14 @@ DEPLOYMENT_TIMEOUT = "20m"
 """How long ``pulumi up`` waits for the pods to be Ready (images pulled, nodes joined)."""
 PATCH_FORCE = "pulumi.com/patchForce"
 """The provider's annotation that makes its server-side apply take fields other managers hold."""
+
+
+@dataclass
+class FastApiAppArgs:
+    """Arguments of :class:`FastApiApp`."""
+
+    settings: WorkloadSettings
+    """Image, replicas, ports, probes, resources and the worker the pods are pinned to."""
 
 
 class FastApiApp(pulumi.ComponentResource):
@@ -34,11 +44,11 @@ class FastApiApp(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: WorkloadSettings,
+        args: FastApiAppArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("cloudlab:kubernetes:FastApiApp", name, None, opts)
-        s = settings
+        s = args.settings
         self.labels = {"app": s.app_name}
         probe_action = k8s.core.v1.HTTPGetActionArgs(path=s.probe_path, port="http")
         container = k8s.core.v1.ContainerArgs(

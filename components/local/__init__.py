@@ -1,6 +1,7 @@
-"""Things done on this machine, as Pulumi resources (no provider plugin needed)."""
+"""Moved to :mod:`components.dynamic.command` (kept: state pickled before the move names
+``components.local.command``)."""
 
-from .command import (
+from components.dynamic.command import (
     CommandFailedError,
     LocalCommand,
     LocalCommandArgs,

@@ -8,7 +8,7 @@ VM operations of the labs (LABS.md section 2):
   flavor logs a warning: shrinking a running VM crashed it in the lab.
 - snapshot: :class:`VmSnapshot`. The bridged OpenStack provider has no Nova "create image"
   resource (``images.Image`` uploads a file or URL to Glance), so the snapshot is
-  ``openstack server image create`` run by :class:`components.local.LocalCommand`, with
+  ``openstack server image create`` run by :class:`components.dynamic.command.LocalCommand`, with
   ``openstack image delete`` as its delete.
 - boot from a snapshot: a :class:`Vm` whose ``image`` is the snapshot's name, with
   ``image_after=[snapshot]`` when the snapshot is taken in the same stack.
@@ -26,8 +26,8 @@ from typing import Any
 import pulumi
 import pulumi_openstack as openstack
 
+from components.dynamic.command import LocalCommand, LocalCommandArgs
 from components.errors import ConfigError
-from components.local.command import LocalCommand, LocalCommandArgs
 from components.openstack.network import PrivateNetwork
 
 

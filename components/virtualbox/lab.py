@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.local.command import LocalCommand, LocalCommandArgs
+from components.dynamic.command import LocalCommand, LocalCommandArgs
 from components.virtualbox import commands
 from components.virtualbox.commands import Step
 from components.virtualbox.settings import VirtualBoxSettings

@@ -6,8 +6,8 @@ from __future__ import annotations
 import docker.errors
 import pytest
 
-from components.docker import ContainerArgs, ContainerProvider
-from components.docker.commit import CommittedImageArgs, CommittedImageProvider
+from components.dynamic.docker import ContainerArgs, ContainerProvider
+from components.dynamic.docker.commit import CommittedImageArgs, CommittedImageProvider
 
 pytestmark = pytest.mark.docker
 

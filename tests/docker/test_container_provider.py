@@ -6,7 +6,7 @@ from __future__ import annotations
 import docker.errors
 import pytest
 
-from components.docker import (
+from components.dynamic.docker import (
     STACK_LABEL,
     ContainerArgs,
     ContainerProvider,
@@ -106,7 +106,7 @@ def test_crash_loop_with_restart_policy_is_a_failure(stack, base_image):
 
 
 def test_check_rejects_routes_without_net_admin(base_image):
-    from components.docker import Route
+    from components.dynamic.docker import Route
 
     args = ContainerArgs(name="x", image=base_image, stack="s",
                          routes=[Route("192.168.18.0/24", "192.168.210.1")])  # fmt: skip

@@ -10,7 +10,8 @@ import dill
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from components.docker import (
+from components.dynamic.base import input_hashes
+from components.dynamic.docker import (
     ContainerArgs,
     ContainerProvider,
     ForwardRule,
@@ -23,8 +24,7 @@ from components.docker import (
     Route,
     context_hash,
 )
-from components.docker.container import compose_argv, routing_env, validate
-from components.docker.spec import input_hashes
+from components.dynamic.docker.container import compose_argv, routing_env, validate
 
 
 def _ctx(tmp_path):
@@ -106,7 +106,7 @@ def _olds(provider_module, props, **extra):
 
 
 def test_container_diff_replaces_on_every_spec_change():
-    from components.docker import container as m
+    from components.dynamic.docker import container as m
 
     p = ContainerProvider()
     old = _container()
@@ -125,7 +125,7 @@ def test_container_diff_replaces_on_every_spec_change():
 
 
 def test_container_diff_updates_timeout_and_repairs_a_stopped_container():
-    from components.docker import container as m
+    from components.dynamic.docker import container as m
 
     p = ContainerProvider()
     old = _container()
@@ -136,7 +136,7 @@ def test_container_diff_updates_timeout_and_repairs_a_stopped_container():
 
 
 def test_network_diff_replaces_first():
-    from components.docker import network as m
+    from components.dynamic.docker import network as m
 
     args = NetworkArgs(name="n", subnet="192.168.18.0/24", gateway="192.168.18.254", stack="s")
     old = args.to_props()
@@ -147,7 +147,7 @@ def test_network_diff_replaces_first():
 
 
 def test_image_diff_rebuilds_in_place_unless_renamed():
-    from components.docker import image as m
+    from components.dynamic.docker import image as m
 
     old = LocalImageArgs(name="cl/x", context="/c", context_hash="a", stack="s").to_props()
     p = LocalImageProvider()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import docker.errors
 import pytest
 
-from components.docker import STACK_LABEL, LocalImageArgs, LocalImageProvider, context_hash
+from components.dynamic.docker import STACK_LABEL, LocalImageArgs, LocalImageProvider, context_hash
 
 pytestmark = pytest.mark.docker
 

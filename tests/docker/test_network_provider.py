@@ -5,7 +5,7 @@ from __future__ import annotations
 import docker.errors
 import pytest
 
-from components.docker import STACK_LABEL, NetworkArgs, NetworkProvider
+from components.dynamic.docker import STACK_LABEL, NetworkArgs, NetworkProvider
 
 pytestmark = pytest.mark.docker
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from components.docker.spec import (
+from components.dynamic.base import (
     STACK_LABEL,
     changed_keys,
     decide,

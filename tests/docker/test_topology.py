@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from components.docker import (
+from components.dynamic.docker import (
     ContainerArgs,
     ContainerProvider,
     ForwardRule,

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from components.errors import ConfigError
+from tests.alias_support import old_urns, record_aliases
 from tests.harness import Recording
 from tests.kubernetes.k8s_support import ADMIN_CERT_PEM, CA_CERT_HASH, CA_CERT_PEM, run_k8s_stack
 from tests.openstack_types import FIP, FIP_ASSOC, NET, PORT, ROUTER, ROUTER_IF, RULE, SG, SUBNET, VM
@@ -146,12 +147,19 @@ class TestTopology:
             assert fixed == [{"subnetId": "k8s-private-subnet-id", "ipAddress": ip}]
 
     def test_every_resource_belongs_to_the_cluster(self, lab: Recording) -> None:
-        stack_level = {"k8s", "k8s-api-ready", "k8s-provider", "fastapi-app"}
+        stack_level = {"k8s", "fastapi-app"}
+        own = {"k8s-api-ready", "k8s-provider", "k8s-pki", "k8s-security"}
         for resource in lab:
             if resource.name in stack_level:
                 assert resource.parent_type == "pulumi:pulumi:Stack"
+            elif resource.name in own:
+                assert resource.parent_type == CLUSTER, resource.name
             elif resource.typ.startswith("kubernetes:"):
                 assert resource.parent_type == "cloudlab:kubernetes:FastApiApp"
+            elif resource.typ.startswith(("random:", "tls:")):
+                assert resource.parent_type == "cloudlab:kubernetes:ClusterPki", resource.name
+            elif resource.typ == "cloudlab:openstack:SecurityGroup":
+                assert resource.parent_type == "cloudlab:kubernetes:ClusterSecurityGroups"
             else:
                 assert resource.name.startswith("k8s-"), resource.name
                 if resource.typ.startswith("cloudlab:"):
@@ -161,6 +169,40 @@ class TestTopology:
                     # ... and every cloud resource off the cluster or one of them.
                     parent = resource.parent_type
                     assert parent == CLUSTER or parent.startswith("cloudlab:openstack:")
+
+
+class TestAStackDeployedBeforeTheSplitKeepsItsResources:
+    """The PKI and the security groups became child components, the gate and the provider the
+    cluster's children: names unchanged, the URNs of before given as aliases."""
+
+    @pytest.fixture
+    def aliases(self, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+        found = record_aliases(monkeypatch)
+        run_k8s_stack("kubernetes", config())
+        return found
+
+    @pytest.mark.parametrize(
+        ("name", "typ", "new_parent", "old_parent"),
+        [
+            ("k8s-ca-key", "tls:index/privateKey:PrivateKey", "ClusterPki", CLUSTER),
+            ("k8s-token-id", "random:index/randomString:RandomString", "ClusterPki", CLUSTER),
+            ("k8s-admin-cert", "tls:index/locallySignedCert:LocallySignedCert", "ClusterPki",
+             CLUSTER),
+            ("k8s-master", "cloudlab:openstack:SecurityGroup", "ClusterSecurityGroups", CLUSTER),
+            ("k8s-members", "cloudlab:openstack:SecurityGroup", "ClusterSecurityGroups", CLUSTER),
+            ("k8s-api-ready", "command:local:Command", "KubeadmCluster", None),
+            ("k8s-provider", "pulumi:providers:kubernetes", "KubeadmCluster", None),
+        ],
+    )  # fmt: skip
+    def test_moved_resource_aliases_its_old_urn(
+        self, aliases: dict[str, list[Any]], name: str, typ: str, new_parent: str,
+        old_parent: str | None,
+    ) -> None:  # fmt: skip
+        (urn,) = [u for u in aliases if u.endswith(f"::{name}") and u.split("::")[2].endswith(typ)]
+        assert urn.split("::")[2] == f"cloudlab:kubernetes:{new_parent}${typ}"
+        prefix = "::".join(urn.split("::")[:2])
+        chain = f"{old_parent}${typ}" if old_parent else typ
+        assert f"{prefix}::{chain}::{name}" in old_urns(urn, aliases[urn])
 
 
 class TestSecurityGroups:
@@ -399,7 +441,7 @@ class TestOutputsAndOrdering:
 
     def test_kubernetes_waits_for_the_readiness_gate(self, lab: Recording) -> None:
         gate = lab.named("k8s-api-ready")
-        # depends_on the cluster component: every VM of it, hence the master's API.
+        # depends_on every node (the VMs), hence the master's API.
         for node in ("master", "worker1", "worker2"):
             assert lab.named(f"k8s-{node}-vm").urn in gate.dependencies
         assert gate.inputs["triggers"] == ["k8s-master-vm-id"]

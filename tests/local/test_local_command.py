@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.local.command import (
+from components.dynamic.command import (
     CommandFailedError,
     LocalCommand,
     LocalCommandArgs,

@@ -13,8 +13,8 @@ import pulumi
 import pytest
 
 import stacks
+from components.calculator.openstack_lab import calculator_footprint
 from components.calculator.settings import parse_calculator_settings
-from components.openstack.calculator_lab import calculator_footprint
 from components.openstack.quota import Footprint, Quota, QuotaError, shortfalls
 from tests import harness
 from tests.harness import Recording, run_program

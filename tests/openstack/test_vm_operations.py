@@ -13,8 +13,8 @@ import pulumi
 import pulumi_openstack as openstack
 import pytest
 
+from components.dynamic.command import LocalCommandArgs, LocalCommandProvider
 from components.errors import ConfigError
-from components.local.command import LocalCommandArgs, LocalCommandProvider
 from components.openstack.network import PrivateNetwork, PrivateNetworkArgs
 from components.openstack.vm import (
     DEFAULT_FLAVOR_SIZES,

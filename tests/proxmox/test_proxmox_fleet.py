@@ -153,7 +153,7 @@ def test_a_migration_replaces_the_container_deleting_it_first() -> None:
     settings = parse_proxmox_settings(lab())
     proxmoxve.ContainerLegacy.__init__ = spy  # type: ignore[method-assign]
     try:
-        run_program(lambda: ContainerFleet("f", ContainerFleetArgs(settings)))
+        run_program(lambda: ContainerFleet("f", ContainerFleetArgs(settings=settings)))
     finally:
         proxmoxve.ContainerLegacy.__init__ = original  # type: ignore[method-assign]
     assert len(seen) == 3

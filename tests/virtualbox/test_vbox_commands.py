@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.local.command import CommandFailedError, LocalCommandArgs, LocalCommandProvider
+from components.dynamic.command import CommandFailedError, LocalCommandArgs, LocalCommandProvider
 from components.virtualbox import commands
 from components.virtualbox.commands import Step
 from components.virtualbox.settings import parse_virtualbox_settings

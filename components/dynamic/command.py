@@ -1,0 +1,197 @@
+"""``LocalCommand``: run shell commands on this machine at create, update and delete.
+
+cloudlab's stand-in for pulumi-command's ``local.Command``, whose provider plugin cannot be
+built here. A Pulumi dynamic provider (no plugin binary), pickled by reference like the Docker
+ones, so the dynamic-provider process must be able to import ``components.dynamic`` (and, for
+state written before the move, ``components.local.command``).
+
+Semantics (what ``diff`` decides):
+
+- nothing changed: nothing runs (``pulumi up`` twice runs the command once);
+- ``triggers`` changed: replacement (delete command of the old, create command of the new);
+- ``create``, ``environment``, ``dir`` or ``interpreter`` changed: replacement, unless an
+  ``update`` command is given, which then runs in place;
+- only ``update`` or ``delete`` changed: an update that runs nothing (the new commands are kept
+  for later).
+
+Replacements delete first by default (``delete_before_replace``): lab commands create things with
+fixed names (a VM, an image), which cannot exist twice.
+
+The delete and update commands see ``PULUMI_COMMAND_STDOUT`` and ``PULUMI_COMMAND_STDERR``, the
+output of the previous create or update (as with pulumi-command), e.g. the id of what create made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi.dynamic as dyn
+
+from components.dynamic.base import HashDiffProvider, changed_keys, input_hashes, to_props
+
+DEFAULT_INTERPRETER = ("/bin/sh", "-c")
+
+
+@dataclasses.dataclass
+class LocalCommandArgs:
+    """Inputs of a :class:`LocalCommand`."""
+
+    create: pulumi.Input[str]
+    """Shell command run by ``pulumi up`` when the resource is created (or replaced)."""
+    delete: pulumi.Input[str] | None = None
+    """Shell command run by ``pulumi destroy`` (and before a replacement): undoes ``create``."""
+    update: pulumi.Input[str] | None = None
+    """Shell command run in place when ``create``/``environment``/``dir`` change; ``None``
+    replaces instead."""
+    environment: pulumi.Input[Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    """Extra environment variables, added to this process's environment."""
+    triggers: pulumi.Input[Sequence[Any]] = dataclasses.field(default_factory=list)
+    """Any values; a change forces a replacement (e.g. the id of the resource worked on)."""
+    dir: pulumi.Input[str] | None = None
+    """Working directory (default: the project directory)."""
+    interpreter: pulumi.Input[Sequence[str]] = DEFAULT_INTERPRETER
+    """argv prefix; the command is appended as one argument."""
+    delete_before_replace: pulumi.Input[bool] = True
+    """Run the old delete before the new create on replacement (fixed names)."""
+    timeout: pulumi.Input[float] = 600.0
+    """Seconds each command may take."""
+
+    def to_props(self) -> dict[str, Any]:
+        return to_props(self)
+
+
+RUN_KEYS = ("create", "environment", "dir", "interpreter")
+"""Changes that need the command to run again (update if given, else replacement)."""
+REPLACE_KEYS = ("triggers",)
+STORED_KEYS = ("update", "delete", "delete_before_replace", "timeout")
+"""Changes that run nothing: the new values are only kept."""
+INPUT_KEYS = (*RUN_KEYS, *REPLACE_KEYS, *STORED_KEYS)
+
+
+class CommandFailedError(RuntimeError):
+    """A command exited non-zero (its exit code and the end of its output are in the message)."""
+
+
+def run_command(
+    command: str,
+    *,
+    environment: Mapping[str, str] | None = None,
+    dir: str | None = None,
+    interpreter: Sequence[str] = DEFAULT_INTERPRETER,
+    timeout: float = 600.0,
+    previous: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """Run ``command``; return (stdout, stderr) without trailing newlines, or raise.
+
+    ``previous`` (stdout/stderr of the last run) is exposed as ``PULUMI_COMMAND_STDOUT`` and
+    ``PULUMI_COMMAND_STDERR``.
+    """
+    env = dict(os.environ)
+    env.update({str(k): str(v) for k, v in (environment or {}).items()})
+    if previous is not None:
+        env["PULUMI_COMMAND_STDOUT"] = str(previous.get("stdout") or "")
+        env["PULUMI_COMMAND_STDERR"] = str(previous.get("stderr") or "")
+    argv = [*(interpreter or DEFAULT_INTERPRETER), command]
+    try:
+        res = subprocess.run(
+            argv,
+            env=env,
+            cwd=dir or None,
+            capture_output=True,
+            text=True,
+            timeout=float(timeout or 600),
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise CommandFailedError(f"command timed out after {exc.timeout}s: {command}") from exc
+    except OSError as exc:  # interpreter or dir missing
+        raise CommandFailedError(f"cannot run {argv[0]!r} in {dir or '.'}: {exc}") from exc
+    stdout, stderr = res.stdout.rstrip("\n"), res.stderr.rstrip("\n")
+    if res.returncode != 0:
+        raise CommandFailedError(
+            f"command exited {res.returncode}: {command}\n"
+            f"--- stderr ---\n{stderr[-3000:]}\n--- stdout ---\n{stdout[-2000:]}"
+        )
+    return stdout, stderr
+
+
+def _run(props: Mapping[str, Any], key: str, previous: Mapping[str, str] | None = None):
+    return run_command(
+        str(props[key]),
+        environment=props.get("environment") or {},
+        dir=props.get("dir"),
+        interpreter=props.get("interpreter") or DEFAULT_INTERPRETER,
+        timeout=float(props.get("timeout") or 600),
+        previous=previous,
+    )
+
+
+def _outs(props: Mapping[str, Any], stdout: str, stderr: str) -> dict[str, Any]:
+    outs = {k: props.get(k) for k in INPUT_KEYS}
+    outs.update(stdout=stdout, stderr=stderr, input_hashes=input_hashes(props, INPUT_KEYS))
+    return outs
+
+
+class LocalCommandProvider(HashDiffProvider):
+    """The resource id is a random uuid; the state holds the inputs, stdout and stderr.
+
+    Its ``diff`` is its own: a change of what runs is an update when an ``update`` command is
+    given, a replacement otherwise.
+    """
+
+    INPUT_KEYS = INPUT_KEYS
+    REPLACE_KEYS = REPLACE_KEYS
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+        failures = []
+        if not isinstance(news.get("create"), str) or not news["create"].strip():
+            failures.append(dyn.CheckFailure("create", "a non-empty shell command"))
+        return dyn.CheckResult(news, failures)
+
+    def create(self, props: dict[str, Any]) -> dyn.CreateResult:
+        stdout, stderr = _run(props, "create")
+        return dyn.CreateResult(id_=uuid.uuid4().hex, outs=_outs(props, stdout, stderr))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        changed = changed_keys(olds.get("input_hashes") or {}, self.hashes(news))
+        replaces = [k for k in changed if k in REPLACE_KEYS]
+        if not news.get("update"):
+            replaces += [k for k in changed if k in RUN_KEYS]
+        return dyn.DiffResult(
+            changes=bool(changed),
+            replaces=sorted(replaces),
+            delete_before_replace=bool(replaces) and bool(news.get("delete_before_replace", True)),
+        )
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
+        changed = changed_keys(olds.get("input_hashes") or {}, self.hashes(news))
+        stdout, stderr = olds.get("stdout") or "", olds.get("stderr") or ""
+        if any(k in RUN_KEYS for k in changed) and news.get("update"):
+            stdout, stderr = _run(news, "update", {"stdout": stdout, "stderr": stderr})
+        return dyn.UpdateResult(outs=_outs(news, stdout, stderr))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        if props.get("delete"):
+            _run(props, "delete", {"stdout": props.get("stdout"), "stderr": props.get("stderr")})
+
+
+class LocalCommand(dyn.Resource, module="cloudlab/local", name="Command"):
+    """A command run on this machine. Outputs: ``stdout``, ``stderr`` (of the last run)."""
+
+    stdout: pulumi.Output[str]
+    stderr: pulumi.Output[str]
+    create: pulumi.Output[str]
+    delete: pulumi.Output[str | None]
+
+    def __init__(
+        self, resource_name: str, args: LocalCommandArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        props = args.to_props()
+        props.update(stdout=None, stderr=None, input_hashes=None)
+        super().__init__(LocalCommandProvider(), resource_name, props, opts)

@@ -1,0 +1,103 @@
+"""The layout's rules, read from the import statements of components/ (every one, including
+imports inside functions):
+
+- a technology's building blocks (``openstack``, ``docker``, ``proxmox``, ``virtualbox``) import
+  no other technology's package and no lab's;
+- the offline stand-ins (``dynamic``) import no component package but their own;
+- labs (``calculator``, ``dockerlab``, ``kubernetes``) compose building blocks and stand-ins.
+
+A module whose whole job is to keep an old import path alive (``sys.modules[__name__] = ...``)
+is an alias of the module it names, not code of its package, and is left out.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+COMPONENTS = Path(__file__).resolve().parents[1] / "components"
+TECHNOLOGIES = {"openstack", "docker", "proxmox", "virtualbox"}
+LABS = {"calculator", "dockerlab", "kubernetes"}
+SEAM = "dynamic"
+MOVED = {"local"}
+"""Packages kept only so that old import paths (and pickled state) resolve."""
+SHARED = {"errors", "validation"}
+"""Modules every package may use (config errors and their helpers)."""
+
+
+def _is_alias(tree: ast.Module) -> bool:
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            target = node.targets[0]
+            if isinstance(target, ast.Subscript) and ast.unparse(target) == "sys.modules[__name__]":
+                return True
+    return False
+
+
+def imported_packages(path: Path) -> set[str]:
+    """``components.<package>`` names a module imports (relative imports resolved)."""
+    tree = ast.parse(path.read_text())
+    if _is_alias(tree):
+        return set()
+    package = path.relative_to(COMPONENTS).parts[0]
+    found = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                names = [f"components.{package}"]
+            elif node.module:
+                names = [node.module]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "components" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+def modules_of(package: str) -> list[Path]:
+    return sorted((COMPONENTS / package).rglob("*.py"))
+
+
+def test_every_package_is_classified() -> None:
+    packages = {p.name for p in COMPONENTS.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert packages == TECHNOLOGIES | LABS | MOVED | {SEAM}
+
+
+@pytest.mark.parametrize("technology", sorted(TECHNOLOGIES))
+def test_a_technology_imports_no_other_technology_and_no_lab(technology: str) -> None:
+    allowed = {technology, SEAM, *SHARED}
+    for module in modules_of(technology):
+        wrong = imported_packages(module) - allowed
+        assert not wrong, f"{module.relative_to(COMPONENTS)} imports components.{wrong}"
+
+
+@pytest.mark.parametrize("package", sorted(MOVED))
+def test_a_moved_package_only_points_at_the_seam(package: str) -> None:
+    for module in modules_of(package):
+        assert imported_packages(module) <= {SEAM}, module.relative_to(COMPONENTS)
+
+
+def test_the_stand_ins_import_no_component() -> None:
+    for module in modules_of(SEAM):
+        wrong = imported_packages(module) - {SEAM}
+        assert not wrong, f"{module.relative_to(COMPONENTS)} imports components.{wrong}"
+
+
+def test_the_openstack_snapshot_reaches_its_command_through_the_seam() -> None:
+    """The dependency the layout once had the wrong way round."""
+    assert imported_packages(COMPONENTS / "openstack" / "vm.py") == {
+        "dynamic",
+        "errors",
+        "openstack",
+    }
+
+
+def test_aliases_are_told_apart_from_code() -> None:
+    """The rule must not be escaped by an ordinary module: only the alias form is left out."""
+    assert imported_packages(COMPONENTS / "docker" / "calculator_twin.py") == set()
+    assert imported_packages(COMPONENTS / "calculator" / "docker_twin.py") >= {"dynamic", "docker"}
