@@ -4,7 +4,8 @@ imports inside functions):
 - a technology's building blocks (``openstack``, ``docker``, ``proxmox``, ``virtualbox``) import
   no other technology's package and no lab's;
 - the offline stand-ins (``dynamic``) import no component package but their own;
-- labs (``calculator``, ``dockerlab``, ``kubernetes``) compose building blocks and stand-ins.
+- labs (``calculator``, ``dockerlab``, ``kubernetes``) compose building blocks and stand-ins;
+- no package imports the environments' config models (``components.config``): stacks do.
 
 A module whose whole job is to keep an old import path alive (``sys.modules[__name__] = ...``)
 is an alias of the module it names, not code of its package, and is left out.
@@ -23,8 +24,10 @@ LABS = {"calculator", "dockerlab", "kubernetes"}
 SEAM = "dynamic"
 MOVED = {"local"}
 """Packages kept only so that old import paths (and pickled state) resolve."""
-SHARED = {"errors", "validation"}
-"""Modules every package may use (config errors and their helpers)."""
+SHARED = {"errors", "settings"}
+"""Modules every package may use (config errors, and the settings models' base and adapter)."""
+TOP = {"config", "config_reference"}
+"""The environments' config models, which name every lab's settings: only stacks use them."""
 
 
 def _is_alias(tree: ast.Module) -> bool:
@@ -73,6 +76,13 @@ def test_a_technology_imports_no_other_technology_and_no_lab(technology: str) ->
     allowed = {technology, SEAM, *SHARED}
     for module in modules_of(technology):
         wrong = imported_packages(module) - allowed
+        assert not wrong, f"{module.relative_to(COMPONENTS)} imports components.{wrong}"
+
+
+@pytest.mark.parametrize("package", sorted(TECHNOLOGIES | LABS | MOVED | {SEAM}))
+def test_no_package_imports_the_environments_config(package: str) -> None:
+    for module in modules_of(package):
+        wrong = imported_packages(module) & TOP
         assert not wrong, f"{module.relative_to(COMPONENTS)} imports components.{wrong}"
 
 
