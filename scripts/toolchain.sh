@@ -42,7 +42,8 @@ die() {
 # The engine's own sources only: the plugins (toolchain/plugins/) and the local Kubernetes
 # (toolchain/k8s/) have their own caches, and a change there must not rebuild the CLI.
 sources_hash() {
-	(cd "$ROOT" && find toolchain/pulumi toolchain/language-python -type f ! -name '*~' -print0 |
+	(cd "$ROOT" && find toolchain/pulumi toolchain/language-python toolchain/dynamic-host -type f \
+		! -name '*~' ! -name '*.pyc' -print0 |
 		LC_ALL=C sort -z | xargs -0 sha256sum) |
 		sha256sum | cut -c1-12
 }
@@ -162,7 +163,14 @@ log "[3/3] Python helper scripts from $SDK_MODULE@v$PULUMI_VERSION"
 sdk=$(go -C "$ROOT/toolchain/language-python" list -m -f '{{.Dir}}' "$SDK_MODULE")
 [ -d "$sdk/python" ] || die "could not locate $SDK_MODULE in the module cache"
 install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$stage/bin/pulumi-language-python-exec"
-install -m 0755 "$sdk/python/dist/pulumi-resource-pulumi-python" "$stage/bin/pulumi-resource-pulumi-python"
+# The dynamic provider runs through toolchain/dynamic-host (the SDK's module with a wider gRPC
+# pool; see that file): the SDK's launcher script, pointed at it.
+install -m 0644 "$ROOT/toolchain/dynamic-host/cloudlab-dynamic-host.py" "$stage/bin/cloudlab-dynamic-host.py"
+sed 's|-u -m pulumi\.dynamic |-u "$(dirname "$0")/cloudlab-dynamic-host.py" |' \
+	"$sdk/python/dist/pulumi-resource-pulumi-python" >"$stage/bin/pulumi-resource-pulumi-python"
+chmod 0755 "$stage/bin/pulumi-resource-pulumi-python"
+[ "$(grep -c 'cloudlab-dynamic-host.py' "$stage/bin/pulumi-resource-pulumi-python")" = 2 ] ||
+	die "the SDK's pulumi-resource-pulumi-python changed: it no longer runs '-u -m pulumi.dynamic' twice"
 
 complete_bin "$stage/bin" || die "build finished but $stage/bin is incomplete"
 v=$(pulumi_version "$stage/bin")
