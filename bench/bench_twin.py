@@ -26,10 +26,10 @@ import yaml
 from bench.engine_profile import LOG_FLAGS, profile, render
 from cloudlab_tools.pulumi_cli import REPO as ROOT
 from cloudlab_tools.pulumi_cli import make_project
+from components.calculator.compose import compose_file
+from components.calculator.docker_twin import SERVICES_DIR
 from components.calculator.settings import parse_calculator_settings
-from components.docker.calculator_twin import SERVICES_DIR, plan_addresses
-from components.docker.cleanup import cleanup
-from components.docker.container import INIT_SCRIPT, routing_env
+from components.dynamic.docker.cleanup import cleanup
 
 STACK = "benchtwin"
 IMAGE = "cloudlab/calculator:bench"
@@ -56,78 +56,6 @@ def wait_for_answer(
     raise TimeoutError(f"{url} did not answer within {deadline_s} s")
 
 
-def compose_file(config: dict) -> dict:
-    """A docker-compose (v2.4 format) twin of the secured twin, from the same plan."""
-    s = parse_calculator_settings(config)
-    plan = plan_addresses(s)
-    # Compose interpolates ${...}: the prelude's own variables are escaped as $${...}.
-    prelude = ["/bin/sh", "-c", INIT_SCRIPT.replace("$", "$$"), "cloudlab-init"]
-    ports = dict(s.service_ports.items())
-    services: dict[str, dict] = {
-        "router": {
-            "image": IMAGE,
-            "user": "0",
-            "entrypoint": prelude,
-            "command": ["sleep", "infinity"],
-            "cap_add": ["NET_ADMIN"],
-            "sysctls": {"net.ipv4.ip_forward": "1"},
-            "environment": {
-                **routing_env(
-                    {
-                        "forward": [{"source": s.frontend_cidr, "destination": s.backend_cidr}],
-                        "masquerade": [s.backend_cidr],
-                    }
-                ),
-                "CLOUDLAB_RUN_AS": "65534:65534",
-            },
-            "networks": {
-                "front": {"ipv4_address": s.router_frontend_ip},
-                "back": {"ipv4_address": s.router_backend_ip},
-            },
-        }
-    }
-    for (op, port), ip in zip(ports.items(), plan.operands, strict=False):
-        services[op] = {
-            "image": IMAGE,
-            "command": [op, "--port", str(port)],
-            "networks": {"back": {"ipv4_address": ip}},
-        }
-    urls = [
-        a
-        for op, ip in zip(ports, plan.operands, strict=False)
-        for a in (f"--{op}", f"http://{ip}:{ports[op]}")
-    ]
-    services["calculator"] = {
-        "image": IMAGE,
-        "user": "0",
-        "entrypoint": prelude,
-        "command": ["python3", "-m", "services", "calculator", "--port", str(s.public_port), *urls],
-        "cap_add": ["NET_ADMIN"],
-        "environment": {
-            **routing_env(
-                {"routes": [{"destination": s.backend_cidr, "via": s.router_frontend_ip}]}
-            ),
-            "CLOUDLAB_RUN_AS": "65534:65534",
-        },
-        "ports": [f"127.0.0.1:{s.public_port}:{s.public_port}"],
-        "networks": {"front": {"ipv4_address": plan.calculator}},
-        "depends_on": ["router"],
-    }
-    return {
-        "version": "2.4",
-        "services": services,
-        "networks": {
-            "front": {
-                "ipam": {"config": [{"subnet": s.frontend_cidr, "gateway": s.frontend_gateway_ip}]}
-            },
-            "back": {
-                "internal": True,
-                "ipam": {"config": [{"subnet": s.backend_cidr, "gateway": plan.backend_gateway}]},
-            },
-        },
-    }
-
-
 def sh(*args: str, cwd: Path | None = None) -> None:
     subprocess.run(args, cwd=cwd, check=True, capture_output=True, text=True)
 
@@ -151,7 +79,9 @@ def main() -> None:
         compose_dir = Path(tmp) / "compose"
         compose_dir.mkdir()
         (compose_dir / "docker-compose.yml").write_text(
-            yaml.safe_dump(compose_file(calculator_config), sort_keys=False)
+            yaml.safe_dump(
+                compose_file(parse_calculator_settings(calculator_config), IMAGE), sort_keys=False
+            )
         )
         pulumi_s, pulumi_done_s, compose_s, compose_done_s, noop_s = [], [], [], [], []
         profiles: dict[str, str] = {}
