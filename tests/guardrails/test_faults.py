@@ -78,14 +78,34 @@ def test_container_deleted_behind_pulumis_back_is_restored(twin: Twin) -> None:
     assert "calc-mul" in state_names(twin)
 
 
+BACK_END = ("router", "sum", "sub", "mul", "div")
+"""The containers on the back-end network: they all wait for it when it is recreated."""
+
+
 def test_up_interrupted_half_way_is_completed_by_the_next_up(twin: Twin) -> None:
-    """Ctrl-C (SIGINT) while ``up`` recreates the router, an operand and the calculator: the
-    engine finishes the operations in flight, records them and stops before the calculator
-    (it waits for the router); the next ``up`` creates only what is missing."""
-    proc = start_up_after_losing_router_sum_and_calculator(
-        twin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    """Ctrl-C (SIGINT) while ``up`` recreates the back-end network and its five containers:
+    the engine finishes the operation in flight (the network), records it and starts none of
+    the containers, which wait for it; the next ``up`` creates only what is missing."""
+    for role in BACK_END:
+        twin.client.containers.get(container_name(role)).remove(force=True)
+    network = f"calc-{STACK}-backend"
+    twin.client.networks.get(network).remove()
+    twin.pulumi("refresh", "--yes", "--skip-preview")
+    assert not set(BACK_END) & {n.removeprefix("calc-") for n in state_names(twin)}
+    proc = subprocess.Popen(
+        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK],
+        cwd=twin.project.workdir,
+        env=twin.project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
+        deadline = time.monotonic() + 60
+        while not twin.client.networks.list(names=[network]):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the up ended, or never created the network, before the interruption")
+            time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=120)
     finally:
@@ -93,14 +113,15 @@ def test_up_interrupted_half_way_is_completed_by_the_next_up(twin: Twin) -> None
             proc.kill()
             proc.wait()
     assert proc.returncode != 0, out
-    assert "calc-calculator" not in state_names(twin), out  # stopped half-way
-    assert not twin.client.api.containers(
-        all=True, filters={"name": f"^/{container_name('calculator')}$"}
-    )
+    # Stopped half-way: the network is back, the containers waiting for it are not.
+    assert not {f"calc-{role}" for role in BACK_END} & state_names(twin), out
+    for role in BACK_END:
+        name = f"^/{container_name(role)}$"
+        assert not twin.client.api.containers(all=True, filters={"name": name}), role
     res = twin.up()
     assert "unchanged" in res.stdout and "created" in res.stdout
     wait_answer(URL, "(5+6)*2", "result = 22\r\n")
-    assert {"calc-router", "calc-sum", "calc-calculator"} <= state_names(twin)
+    assert {f"calc-{role}" for role in BACK_END} <= state_names(twin)
 
 
 def test_up_killed_half_way_is_completed_by_the_next_up(twin: Twin) -> None:
