@@ -16,7 +16,7 @@ from typing import Any, get_args
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from components.config import ENVIRONMENT_CONFIGS
+from components.config import environment_configs
 from components.settings import ConfigModel, Kind, models_in
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -101,7 +101,7 @@ def reference() -> str:
     """The reference, in Markdown (without the markers)."""
     out = [
         "Every key below is one settings model (`components/*/settings.py`), every environment",
-        "one model of the keys it reads (`components/config.py`): unknown keys are refused, and",
+        "one model of the keys it reads (`components/config/`): unknown keys are refused, and",
         "the whole config is checked before the first resource is registered. Generated from",
         f"the models by `{COMMAND}`;",
         "a test fails when this section is stale.",
@@ -110,7 +110,7 @@ def reference() -> str:
         "|---|---|---|",
     ]
     keys: dict[str, tuple[FieldInfo, list[str]]] = {}
-    for environment, model in ENVIRONMENT_CONFIGS.items():
+    for environment, model in environment_configs().items():
         own = []
         for name, field in model.model_fields.items():
             key = f"cloudlab:{field.alias or name}"

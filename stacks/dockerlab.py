@@ -10,7 +10,8 @@ from __future__ import annotations
 import pulumi
 
 from components.calculator.docker_twin import CalculatorTwin, CalculatorTwinArgs
-from components.config import DockerLabConfig, load_config
+from components.config import load_config
+from components.config.dockerlab import DockerLabConfig
 from components.dockerlab import DockerLab, DockerLabArgs
 
 

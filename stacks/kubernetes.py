@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import KubernetesConfig, load_config
+from components.config import load_config
+from components.config.kubernetes import KubernetesConfig
 from components.kubernetes.cluster import KubeadmCluster, KubeadmClusterArgs
 from components.kubernetes.workload import FastApiApp, FastApiAppArgs
 

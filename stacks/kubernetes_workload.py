@@ -12,7 +12,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import WorkloadConfig, load_config
+from components.config import load_config
+from components.config.k8s_workload import WorkloadConfig
 from components.kubernetes.workload import FastApiApp, FastApiAppArgs
 
 

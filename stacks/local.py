@@ -5,7 +5,8 @@ from __future__ import annotations
 import pulumi
 
 from components.calculator.docker_twin import CalculatorTwin, CalculatorTwinArgs
-from components.config import LocalConfig, load_config
+from components.config import load_config
+from components.config.local import LocalConfig
 
 
 def run(config: pulumi.Config) -> None:

@@ -10,7 +10,8 @@ from components.calculator.openstack_lab import (
     CalculatorLabArgs,
     calculator_footprint,
 )
-from components.config import OpenStackConfig, load_config
+from components.config import load_config
+from components.config.openstack import OpenStackConfig
 from components.openstack.quota import FOOTPRINT_OUTPUT, check_quotas
 from components.openstack.vm import cloud_flavor
 

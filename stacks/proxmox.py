@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import ProxmoxConfig, load_config
+from components.config import load_config
+from components.config.proxmox import ProxmoxConfig
 from components.proxmox.fleet import ContainerFleet, ContainerFleetArgs
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import VirtualBoxConfig, load_config
+from components.config import load_config
+from components.config.virtualbox import VirtualBoxConfig
 from components.virtualbox import VirtualBoxLab, VirtualBoxLabArgs
 
 

@@ -5,7 +5,8 @@
 app. :func:`parse_cluster_settings` and :func:`parse_workload_settings` read them, or raise
 :class:`ConfigError` naming the offending key, before any resource is registered. Defaults are
 the lab's values. The rules across the two keys (the placement is a worker, the API is open to
-where ``pulumi`` runs) are in the stack's model, :class:`components.config.KubernetesConfig`.
+where ``pulumi`` runs) are in the stack's model,
+:class:`components.config.kubernetes.KubernetesConfig`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from components import config_reference
-from components.config import ENVIRONMENT_CONFIGS
+from components.config import environment_configs
 
 
 def test_the_readme_reference_is_current() -> None:
@@ -20,7 +20,7 @@ def test_the_readme_reference_is_current() -> None:
 
 def test_every_key_of_every_environment_is_in_the_reference() -> None:
     text = config_reference.reference()
-    for model in ENVIRONMENT_CONFIGS.values():
+    for model in environment_configs().values():
         for name, field in model.model_fields.items():
             assert f"#### `cloudlab:{field.alias or name}`" in text
     assert "| `backendCidr` | IPv4 CIDR, /29 or larger | `192.168.18.0/24` |" in text
