@@ -23,7 +23,6 @@ import json
 import re
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,87 +30,13 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from tests.engine.pulumi_project import REPO, plugin_bin, plugin_version
+from tests.toolchain.bridged_sdk import CONFIG_KEY, BridgedSdk, pulumi_names, schema_names
 from tests.toolchain.plugin_grpc import package_schema, serve
 
-TOKENS_FILE = REPO / "toolchain" / "plugins" / "openstack" / "tokens.json"
-SDK_DIST = "pulumi-openstack"
-PROVIDER_METHOD = "pulumi:providers:openstack/terraformConfig"
-"""A function the bridge adds to every provider's schema; the SDK has it as Provider's method."""
-
-RESOURCE_TOKEN = re.compile(r"\.__init__\(\s*'(openstack:[^']+)'")
-FUNCTION_TOKEN = re.compile(r"\.invoke(?:_output)?\('(openstack:[^']+)'")
-FUNCTION_ARG = re.compile(r"__args__\['(\w+)'\]")
-RESULT_CLASS = re.compile(r"^@pulumi\.output_type\nclass (\w+Result):", re.M)
-CONFIG_KEY = re.compile(r"__config__\.get\w*\('(\w+)'")
+SDK = BridgedSdk("openstack")
+TOKENS_FILE, SDK_DIST, PROVIDER_METHOD = SDK.tokens_file, SDK.dist, SDK.provider_method
 # `openstack.networking.Port(` / `openstack.networking.get_network_output(` in the project.
 USE = re.compile(r"\bopenstack\.([a-z]+)\.([A-Za-z_]+)\(")
-
-
-def _sdk_package() -> Path:
-    import pulumi_openstack
-
-    return Path(pulumi_openstack.__file__).parent
-
-
-@cache
-def sdk_files() -> dict[str, Path]:
-    """Every resource and function token of the installed SDK -> the file defining it."""
-    files: dict[str, Path] = {}
-    for path in sorted(_sdk_package().rglob("*.py")):
-        text = path.read_text(encoding="utf-8")
-        for tok in set(RESOURCE_TOKEN.findall(text)) | set(FUNCTION_TOKEN.findall(text)):
-            files[tok] = path
-    return files
-
-
-@cache
-def sdk_tokens() -> tuple[frozenset[str], frozenset[str]]:
-    """(resource tokens, function tokens) of the installed SDK."""
-    res, fns = set(), set()
-    for path in set(sdk_files().values()):
-        text = path.read_text(encoding="utf-8")
-        res |= set(RESOURCE_TOKEN.findall(text))
-        fns |= set(FUNCTION_TOKEN.findall(text))
-    return frozenset(res), frozenset(fns)
-
-
-def _module_of(path: Path) -> Any:
-    rel = path.relative_to(_sdk_package().parent).with_suffix("")
-    return importlib.import_module(".".join(rel.parts))
-
-
-def _pulumi_names(cls: type) -> set[str]:
-    """The Pulumi (schema) names of a class's properties: each getter is decorated with
-    ``@pulumi.getter(name=...)``, which records the name the SDK sends for that Python name."""
-    names = set()
-    for klass in cls.__mro__:
-        for attr in vars(klass).values():
-            if isinstance(attr, property) and hasattr(attr.fget, "_pulumi_name"):
-                names.add(attr.fget._pulumi_name)
-    return names
-
-
-def sdk_resource_names(token: str) -> dict[str, set[str]]:
-    """Input, output and state property names of a resource, as the SDK sends and reads them."""
-    module = _module_of(sdk_files()[token])
-    name = token.rsplit(":", 1)[1]
-    return {
-        "inputProperties": _pulumi_names(getattr(module, f"{name}Args")),
-        "properties": _pulumi_names(getattr(module, name)),
-        "stateInputs": _pulumi_names(getattr(module, f"_{name}State")),
-    }
-
-
-def sdk_function_names(token: str) -> dict[str, set[str]]:
-    """Input and output names of a function: the keys of ``__args__`` and its result's getters."""
-    path = sdk_files()[token]
-    text = path.read_text(encoding="utf-8")
-    result = RESULT_CLASS.search(text)
-    assert result, f"no result class in {path}"
-    return {
-        "inputs": set(FUNCTION_ARG.findall(text)),
-        "outputs": _pulumi_names(getattr(_module_of(path), result[1])),
-    }
 
 
 def sdk_type_classes(token: str) -> list[type]:
@@ -126,23 +51,13 @@ def sdk_type_classes(token: str) -> list[type]:
     return found
 
 
-OBJECT_KEYS = ("stateInputs", "inputs", "outputs")
-"""Schema keys holding an object type; ``inputProperties`` and ``properties`` map names directly."""
-
-
-def schema_names(spec: dict[str, Any], key: str) -> set[str]:
-    """Property names of ``spec[key]`` in a schema resource or function."""
-    value = spec.get(key) or {}
-    return set(value.get("properties", {}) if key in OBJECT_KEYS else value)
-
-
 @cache
 def project_uses() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """(resource tokens, function tokens, Args class names) that components/ and stacks/ call."""
     res_by_class, fn_by_name = {}, {}
-    for tok, path in sdk_files().items():
+    for tok, path in SDK.files.items():
         mod = tok.split(":")[1].split("/")[0]
-        if tok in sdk_tokens()[0]:
+        if tok in SDK.tokens[0]:
             res_by_class[(mod, tok.rsplit(":", 1)[1])] = tok
         else:
             fn_by_name[(mod, path.stem)] = tok
@@ -180,7 +95,7 @@ def test_token_map_covers_every_sdk_token() -> None:
     mapped_fns = set(tokens["dataSources"].values()) | {
         a["token"] for a in tokens["dataSourceAliases"]
     }
-    sdk_res, sdk_fns = sdk_tokens()
+    sdk_res, sdk_fns = SDK.tokens
     assert len(sdk_res) > 100 and len(sdk_fns) > 50, "the SDK scan found too little"
     assert sorted(sdk_res - mapped_res) == [], "SDK resources missing from tokens.json"
     assert sorted(mapped_res - sdk_res) == [], "tokens.json resources the SDK does not have"
@@ -210,14 +125,14 @@ def schema(stub: provider_pb2_grpc.ResourceProviderStub) -> dict[str, Any]:
 def test_plugin_reports_the_sdk_version(stub: provider_pb2_grpc.ResourceProviderStub) -> None:
     """The SDK asks the engine for the plugin at its own version (pulumi-plugin.json)."""
     info = stub.GetPluginInfo(empty_pb2.Empty(), timeout=30)
-    sdk_plugin = json.loads((_sdk_package() / "pulumi-plugin.json").read_text())
+    sdk_plugin = json.loads((SDK.root / "pulumi-plugin.json").read_text())
     assert info.version == plugin_version("openstack") == sdk_plugin["version"]
 
 
 @pytest.mark.engine
 def test_schema_has_exactly_the_sdk_tokens(schema: dict[str, Any]) -> None:
     assert schema["name"] == "openstack"
-    sdk_res, sdk_fns = sdk_tokens()
+    sdk_res, sdk_fns = SDK.tokens
     assert set(schema["resources"]) == sdk_res
     assert set(schema["functions"]) - {PROVIDER_METHOD} == sdk_fns
 
@@ -226,8 +141,8 @@ def test_schema_has_exactly_the_sdk_tokens(schema: dict[str, Any]) -> None:
 def test_every_resource_has_the_sdk_property_names(schema: dict[str, Any]) -> None:
     """Inputs, outputs and state of all resources: the names the SDK sends are the schema's."""
     wrong = []
-    for tok in sorted(sdk_tokens()[0]):
-        for key, names in sdk_resource_names(tok).items():
+    for tok in sorted(SDK.tokens[0]):
+        for key, names in SDK.resource_names(tok).items():
             got = schema_names(schema["resources"][tok], key)
             if names != got:
                 wrong.append(f"{tok} {key}: {sorted(names ^ got)}")
@@ -237,8 +152,8 @@ def test_every_resource_has_the_sdk_property_names(schema: dict[str, Any]) -> No
 @pytest.mark.engine
 def test_every_function_has_the_sdk_argument_names(schema: dict[str, Any]) -> None:
     wrong = []
-    for tok in sorted(sdk_tokens()[1]):
-        for key, names in sdk_function_names(tok).items():
+    for tok in sorted(SDK.tokens[1]):
+        for key, names in SDK.function_names(tok).items():
             got = schema_names(schema["functions"][tok], key)
             if names != got:
                 wrong.append(f"{tok} {key}: {sorted(names ^ got)}")
@@ -253,8 +168,8 @@ def test_every_type_has_the_sdk_property_names(schema: dict[str, Any]) -> None:
         names = set(spec.get("properties", {}))
         for cls in sdk_type_classes(tok):
             checked += 1
-            if _pulumi_names(cls) != names:
-                wrong.append(f"{tok} {cls.__name__}: {sorted(_pulumi_names(cls) ^ names)}")
+            if pulumi_names(cls) != names:
+                wrong.append(f"{tok} {cls.__name__}: {sorted(pulumi_names(cls) ^ names)}")
     assert checked >= len(schema["types"]), "some schema types have no SDK class"
     assert wrong == []
 
@@ -267,8 +182,8 @@ def test_provider_settings_have_the_sdk_names(schema: dict[str, Any]) -> None:
     there, which the SDK never reads.)"""
     from pulumi_openstack.provider import ProviderArgs
 
-    assert _pulumi_names(ProviderArgs) == set(schema["provider"]["inputProperties"])
-    config_vars = (_sdk_package() / "config" / "vars.py").read_text(encoding="utf-8")
+    assert pulumi_names(ProviderArgs) == set(schema["provider"]["inputProperties"])
+    config_vars = (SDK.root / "config" / "vars.py").read_text(encoding="utf-8")
     assert set(CONFIG_KEY.findall(config_vars)) == set(schema["config"]["variables"])
 
 
@@ -281,14 +196,14 @@ def test_what_the_project_uses_matches_by_name(schema: dict[str, Any]) -> None:
     assert len(res) >= 12, f"found only {sorted(res)} in components/ and stacks/"
     for tok in sorted(res):
         spec = schema["resources"][tok]
-        for key, names in sdk_resource_names(tok).items():
+        for key, names in SDK.resource_names(tok).items():
             assert names == schema_names(spec, key), f"{tok} {key}"
     for tok in sorted(fns):
-        for key, names in sdk_function_names(tok).items():
+        for key, names in SDK.function_names(tok).items():
             assert names == schema_names(schema["functions"][tok], key), f"{tok} {key}"
     for dotted in sorted(args):
         mod, cls_name = dotted.split(".")
         name = cls_name.removesuffix("Args")
         spec = schema["types"][f"openstack:{mod}/{name}:{name}"]
         cls = getattr(importlib.import_module(f"pulumi_openstack.{mod}"), cls_name)
-        assert _pulumi_names(cls) == set(spec["properties"]), dotted
+        assert pulumi_names(cls) == set(spec["properties"]), dotted
