@@ -62,9 +62,15 @@ version_of() {
 	printf '%s\n' "$v"
 }
 
+# The plugin's wrapper module, its build script and the build libraries that script sources
+# (scripts/lib/plugin-build.sh).
 hash_of() {
-	(cd "$ROOT" && { find "toolchain/plugins/$1" -type f ! -name '*~' -print0 2>/dev/null; printf '%s\0' "scripts/plugins/$1.sh"; } |
-		LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12
+	local libs
+	libs=$(grep -o 'lib/[a-z-]*\.sh' "$ROOT/scripts/plugins/$1.sh" | sed 's|^|scripts/|' | sort -u || true)
+	(cd "$ROOT" && {
+		find "toolchain/plugins/$1" -type f ! -name '*~' -print0 2>/dev/null
+		printf '%s\0' "scripts/plugins/$1.sh" $libs
+	} | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12
 }
 
 dir_of() { printf '%s/%s-v%s-%s\n' "$CACHE" "$1" "$(version_of "$1")" "$(hash_of "$1")"; }

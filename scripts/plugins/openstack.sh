@@ -15,64 +15,11 @@ set -euo pipefail
 
 PLUGIN_VERSION=5.5.3
 NAME=openstack
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-MOD="$ROOT/toolchain/plugins/$NAME"
 UPSTREAM=github.com/terraform-provider-openstack/terraform-provider-openstack/v3
-LOG_DIR=${CLOUDLAB_CACHE:-$HOME/.cache/cloudlab}/logs
-LOG="$LOG_DIR/$NAME-plugin-$PLUGIN_VERSION-$(date -u +%Y%m%dT%H%M%SZ).log"
 
-T0=$(date +%s)
-log() { printf 'toolchain: [%s] %s\n' "$NAME" "$*" >&2; }
-elapsed() { echo "$(($(date +%s) - T0))s"; }
-die() {
-	log "ERROR: $* (elapsed $(elapsed); full go output: $LOG)"
-	if [ -s "$LOG" ]; then tail -n 15 "$LOG" | sed 's/^/    /' >&2; fi
-	exit 1
-}
-
-[ $# -eq 1 ] || {
-	echo "usage: $0 OUT_DIR" >&2
-	exit 2
-}
-command -v go >/dev/null 2>&1 || die "Go (>= 1.25) is needed to build pulumi-resource-$NAME"
-mkdir -p "$1" "$LOG_DIR"
-OUT=$(cd "$1" && pwd)
-export GOTOOLCHAIN=local
-export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/plugin-$NAME.XXXXXX")
-heartbeat=
-cleanup() {
-	[ -z "$heartbeat" ] || kill "$heartbeat" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ldflags="-s -w -X cloudlab.local/toolchain/plugins/$NAME.Version=$PLUGIN_VERSION"
-
-# step N/4 WHAT ESTIMATE CMD...: run CMD with its output in the log, report time or failure.
-step() {
-	local n=$1 what=$2 estimate=$3 t
-	shift 3
-	t=$(date +%s)
-	log "[$n/4] $what (cold: $estimate; tail -f $LOG)"
-	printf '\n### [%s/4] %s\n### %s\n' "$n" "$what" "$*" >>"$LOG"
-	# A line a minute, so that a long compile on a busy machine does not look hung.
-	# Its sleep is killed with it (a bare `while sleep` would leave a sleep behind for a minute).
-	(
-		trap 'kill "$s" 2>/dev/null; exit 0' TERM
-		while :; do
-			sleep 60 &
-			s=$!
-			wait "$s"
-			log "      still at step $n/4 (total $(elapsed))"
-		done
-	) &
-	heartbeat=$!
-	"$@" >>"$LOG" 2>&1 || die "step $n/4 failed: $what"
-	kill "$heartbeat" 2>/dev/null || true
-	heartbeat=
-	log "      done in $(($(date +%s) - t))s (total $(elapsed))"
-}
+# shellcheck source=scripts/lib/plugin-build.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/plugin-build.sh"
+plugin_build_init "$@"
 
 step 1 "download Go modules (175 modules, 1.2 GB)" "~2 min" go -C "$MOD" mod download -x
 step 2 "compile the tfgen (0.86 GB of build cache)" \
@@ -89,7 +36,4 @@ printf '{"Replace": {"%s": "%s"}}\n' "$MOD/cmd/provider/schema.json" "$tmp/schem
 step 4 "build pulumi-resource-$NAME with the schema embedded" "~10 s" go -C "$MOD" build -v \
 	-overlay "$tmp/overlay.json" -ldflags "$ldflags" -o "$tmp/pulumi-resource-$NAME" ./cmd/provider
 
-v=$("$tmp/pulumi-resource-$NAME" -version 2>/dev/null || true)
-[ "$v" = "$PLUGIN_VERSION" ] || die "built plugin reports version '$v', expected $PLUGIN_VERSION"
-mv -f "$tmp/pulumi-resource-$NAME" "$OUT/pulumi-resource-$NAME"
-log "built $OUT/pulumi-resource-$NAME $PLUGIN_VERSION ($(du -h "$OUT/pulumi-resource-$NAME" | cut -f1)) in $(elapsed)"
+plugin_install
