@@ -100,3 +100,30 @@ def docker_engine() -> docker.DockerClient:
     except Exception as error:  # any failure means "no engine"
         pytest.fail(f"Docker engine unreachable ({error}): run scripts/docker-engine.sh")
     return client
+
+
+def networks_using(
+    client: docker.DockerClient, subnets: tuple[str, ...], except_stack: str | None = None
+) -> list[str]:
+    """Names of the Docker networks on any of ``subnets`` (those labelled ``except_stack``
+    left out): a lab's networks cannot be created while another network holds its subnet."""
+    return [
+        n.name
+        for n in client.networks.list()
+        if any(c.get("Subnet") in subnets for c in (n.attrs.get("IPAM") or {}).get("Config") or [])
+        and (
+            except_stack is None
+            or (n.attrs.get("Labels") or {}).get("cloudlab.stack") != except_stack
+        )
+    ]
+
+
+DEV_SUBNETS = ("192.168.210.0/24", "192.168.18.0/24")
+"""The subnets of Pulumi.dev.yaml's twin."""
+
+
+def require_dev_subnets_free(client: docker.DockerClient) -> None:
+    """Fails the test when another network holds the dev twin's subnets."""
+    clash = networks_using(client, DEV_SUBNETS)
+    if clash:
+        pytest.fail(f"networks {clash} already use the lab's subnets: `make down` first")

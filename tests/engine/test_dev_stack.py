@@ -16,7 +16,12 @@ import docker
 import pytest
 
 from components.docker.cleanup import cleanup
-from tests.engine.pulumi_project import PulumiProject, docker_engine, make_project
+from tests.engine.pulumi_project import (
+    PulumiProject,
+    docker_engine,
+    make_project,
+    require_dev_subnets_free,
+)
 
 pytestmark = [pytest.mark.engine, pytest.mark.docker]
 
@@ -52,16 +57,7 @@ def owned(client: docker.DockerClient) -> tuple[list, list]:
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulumiProject]:
     client = docker_engine()
     cleanup(STACK)  # leftovers of an interrupted earlier run
-    clash = [
-        n.name
-        for n in client.networks.list()
-        if any(
-            c.get("Subnet") in ("192.168.210.0/24", "192.168.18.0/24")
-            for c in (n.attrs.get("IPAM") or {}).get("Config") or []
-        )
-    ]
-    if clash:
-        pytest.fail(f"networks {clash} already use the lab's subnets: `make down` first")
+    require_dev_subnets_free(client)
     project = make_project(tmp_path_factory.mktemp("dev"))
     project.stack(STACK, config_from="dev")
     try:

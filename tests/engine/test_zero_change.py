@@ -31,6 +31,7 @@ from tests.engine.pulumi_project import (
     PulumiProject,
     docker_engine,
     make_project,
+    require_dev_subnets_free,
 )
 
 pytestmark = [pytest.mark.engine, pytest.mark.docker]
@@ -87,16 +88,7 @@ def deployed_before(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pulumi
     """The `dev` stack as the base commit deploys it (its code, its Pulumi.dev.yaml)."""
     client = docker_engine()
     cleanup(STACK)
-    clash = [
-        n.name
-        for n in client.networks.list()
-        if any(
-            c.get("Subnet") in ("192.168.210.0/24", "192.168.18.0/24")
-            for c in (n.attrs.get("IPAM") or {}).get("Config") or []
-        )
-    ]
-    if clash:
-        pytest.fail(f"networks {clash} already use the lab's subnets: `make down` first")
+    require_dev_subnets_free(client)
     project = make_project(tmp_path_factory.mktemp("zero-change"))
     use_code(project.workdir, BASE_COMMIT)
     config = git("show", f"{BASE_COMMIT}:Pulumi.dev.yaml")

@@ -17,7 +17,7 @@ import docker
 import pytest
 import yaml
 
-from tests.engine.pulumi_project import REPO, PulumiProject
+from tests.engine.pulumi_project import REPO, PulumiProject, networks_using
 
 STACK = "guardrails"
 # Outside the 192.168.160-199 range tests/docker picks its spare subnets from.
@@ -107,12 +107,4 @@ def write_config(project: PulumiProject, publish_host: str = "127.0.0.1") -> Non
 
 
 def clashing_networks(client: docker.DockerClient) -> list[str]:
-    return [
-        n.name
-        for n in client.networks.list()
-        if any(
-            c.get("Subnet") in (FRONTEND, BACKEND, OUTSIDE)
-            for c in (n.attrs.get("IPAM") or {}).get("Config") or []
-        )
-        and (n.attrs.get("Labels") or {}).get("cloudlab.stack") != STACK
-    ]
+    return networks_using(client, (FRONTEND, BACKEND, OUTSIDE), except_stack=STACK)
