@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.calculator.docker_twin import plan_addresses
+from components.calculator.docker_twin import calculator_url_args, operand_slots, plan_addresses
 from components.calculator.settings import CalculatorSettings
 from components.dynamic.docker.routing import INIT_SCRIPT, routing_env
 
@@ -50,19 +50,14 @@ def compose_file(s: CalculatorSettings, image: str) -> dict[str, Any]:
                 "back": {"ipv4_address": s.router_backend_ip},
             },
         }
-    addresses = iter(plan.operands)
-    urls: dict[str, list[str]] = {}
-    for operator, port in s.service_ports.items():
-        urls[operator] = []
-        for key in s.operand_keys(operator):
-            ip = next(addresses)
-            urls[operator].append(f"http://{ip}:{port}")
-            services[key] = {
-                "image": image,
-                "command": [operator, "--port", str(port)],
-                "networks": {operand_net: {"ipv4_address": ip}},
-            }
-    url_args = [arg for op, found in urls.items() for arg in (f"--{op}", ",".join(found))]
+    slots = operand_slots(s, plan)
+    for slot in slots:
+        services[slot.key] = {
+            "image": image,
+            "command": [slot.operator, "--port", str(slot.port)],
+            "networks": {operand_net: {"ipv4_address": slot.ip}},
+        }
+    url_args = calculator_url_args(slots)
     command = ["python3", "-m", "services", "calculator", "--port", str(s.public_port), *url_args]
     calculator: dict[str, Any] = {"image": image, "command": command[3:]}
     if s.secured:

@@ -101,6 +101,38 @@ def plan_addresses(s: CalculatorSettings) -> AddressPlan:
     return AddressPlan(calculator, operands, None)
 
 
+@dataclass(frozen=True)
+class OperandSlot:
+    """One operand container: its operator, its name key (``sum``, ``sum-1``...), address, port."""
+
+    operator: str
+    key: str
+    ip: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.ip}:{self.port}"
+
+
+def operand_slots(s: CalculatorSettings, plan: AddressPlan) -> list[OperandSlot]:
+    """Every operand replica at its address of the plan, in the order the plan gives them."""
+    addresses = iter(plan.operands)
+    return [
+        OperandSlot(operator, key, next(addresses), port)
+        for operator, port in s.service_ports.items()
+        for key in s.operand_keys(operator)
+    ]
+
+
+def calculator_url_args(slots: list[OperandSlot]) -> list[str]:
+    """The calculator's ``--sum URL[,URL...] --sub ...`` arguments."""
+    urls: dict[str, list[str]] = {}
+    for slot in slots:
+        urls.setdefault(slot.operator, []).append(slot.url)
+    return [arg for op, found in urls.items() for arg in (f"--{op}", ",".join(found))]
+
+
 class CalculatorTwin(pulumi.ComponentResource):
     """Five calculator containers (and a router) wired as the lab's topology says."""
 
@@ -214,29 +246,22 @@ class CalculatorTwin(pulumi.ComponentResource):
 
     def _operands(self, s: CalculatorSettings, plan: AddressPlan, network: Network) -> None:
         """One container per operand replica, at the plan's fixed addresses."""
-        self.operands = {}
+        self.operands = {operator: [] for operator, _ in s.service_ports.items()}
         self.private_ips = {"calculator": plan.calculator}
-        self._urls: dict[str, list[str]] = {}
-        addresses = iter(plan.operands)
-        for operator, port in s.service_ports.items():
-            self.operands[operator] = []
-            self._urls[operator] = []
-            for key in s.operand_keys(operator):
-                ip = next(addresses)
-                self.private_ips[key] = ip
-                self._urls[operator].append(f"http://{ip}:{port}")
-                self.operands[operator].append(
-                    self._container(
-                        key,
-                        command=[operator, "--port", str(port)],
-                        networks=[NetworkAttachment(network.name, ip)],
-                    )
+        for slot in operand_slots(s, plan):
+            self.private_ips[slot.key] = slot.ip
+            self.operands[slot.operator].append(
+                self._container(
+                    slot.key,
+                    command=[slot.operator, "--port", str(slot.port)],
+                    networks=[NetworkAttachment(network.name, slot.ip)],
                 )
+            )
 
     def _calculator(self, s: CalculatorSettings, plan: AddressPlan, host_port: int) -> None:
         """The calculator (gateway), published, with its route to the back end if secured."""
         docker = self._args.docker
-        url_args = [arg for op, found in self._urls.items() for arg in (f"--{op}", ",".join(found))]
+        url_args = calculator_url_args(operand_slots(s, plan))
         self.calculator = self._container(
             "calculator",
             # Created alongside the router, not after it: a route's next hop only has to be on
