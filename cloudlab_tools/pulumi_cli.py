@@ -128,6 +128,29 @@ class PulumiProject:
         return self.run("stack", "output", name, "--stack", stack).stdout.strip()
 
 
+def engine_env(
+    tmp: Path,
+    bin_dir: Path,
+    *,
+    passphrase: str = "cloudlab-tests",
+    extra_env: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of ``pulumi`` commands from ``bin_dir`` with everything of their own
+    under ``tmp``: the state in ``tmp/state`` (created), ``PULUMI_HOME`` in ``tmp/pulumi-home``,
+    nothing fetched from the network."""
+    (tmp / "state").mkdir()
+    return {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PULUMI_BACKEND_URL": backend_url(tmp / "state"),
+        "PULUMI_CONFIG_PASSPHRASE": passphrase,
+        "PULUMI_HOME": str(tmp / "pulumi-home"),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        **(extra_env or {}),
+    }
+
+
 P = TypeVar("P", bound=PulumiProject)
 
 
@@ -158,17 +181,7 @@ def make_project(
             REPO / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
         )
     (workdir / "venv").symlink_to(REPO / "venv")
-    (tmp / "state").mkdir()
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PULUMI_BACKEND_URL": backend_url(tmp / "state"),
-        "PULUMI_CONFIG_PASSPHRASE": passphrase,
-        "PULUMI_HOME": str(tmp / "pulumi-home"),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        **(extra_env or {}),
-    }
+    env = engine_env(tmp, bin_dir, passphrase=passphrase, extra_env=extra_env)
     for name in plugins:
         install_plugin(env, name)
     return project_class(workdir, env)

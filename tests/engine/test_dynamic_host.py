@@ -10,15 +10,14 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import importlib.util
-import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.engine.pulumi_project import toolchain_bin
+from cloudlab_tools.pulumi_cli import engine_env
+from tests.engine.pulumi_project import PulumiProject, toolchain_bin
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = REPO / "toolchain" / "dynamic-host" / "cloudlab-dynamic-host.py"
@@ -97,38 +96,20 @@ def _max_overlap(log: str) -> int:
 
 @pytest.mark.engine
 def test_more_than_four_creates_run_at_once(tmp_path: Path) -> None:
-    bin_dir = toolchain_bin()
     project = tmp_path / "project"
     project.mkdir()
     (project / "Pulumi.yaml").write_text(
         f"name: dynhost\nruntime:\n  name: python\n  options:\n    virtualenv: {sys.prefix}\n"
     )
     (project / "__main__.py").write_text(PROGRAM)
-    (tmp_path / "state").mkdir()
     log = tmp_path / "creates.log"
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PULUMI_HOME": str(tmp_path / "home"),
-        "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}?metadata=skip",
-        "PULUMI_CONFIG_PASSPHRASE": "",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "CREATE_LOG": str(log),
-        "CREATES": str(CREATES),
-    }
-
-    def pulumi(*args: str) -> None:
-        res = subprocess.run(
-            ["pulumi", "--non-interactive", *args],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert res.returncode == 0, f"pulumi {' '.join(args)}:\n{res.stdout}\n{res.stderr}"
+    env = engine_env(
+        tmp_path,
+        toolchain_bin(),
+        passphrase="",
+        extra_env={"CREATE_LOG": str(log), "CREATES": str(CREATES)},
+    )
+    pulumi = PulumiProject(project, env).run
 
     pulumi("stack", "init", "test")
     pulumi("up", "--yes", "--skip-preview", "--parallel", str(2 * CREATES))
