@@ -27,7 +27,7 @@ PULUMI_HINTED = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/pulumi-hints.sh
 # (scripts/stack-config.sh). STACK_CONFIG makes it and creates the stack when missing.
 STACK_CONFIG = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/stack-config.sh
 
-.PHONY: help venv toolchain engine docker base-image lab-image state shell up down preview test test-unit lint bench \
+.PHONY: help venv toolchain engine docker base-image lab-image state shell up check down preview test test-unit lint bench \
 	policy bench-load bench-services bench-node bench-program bench-twin bench-openstack edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
 	k8s k8s-down openstack openstack-down proxmox
 help: ## list the targets
@@ -95,6 +95,9 @@ up: venv $(STACK_TOOLCHAIN) base-image state ## bring the local twin of the calc
 	@$(STACK_CONFIG) $(STACK) >/dev/null
 	$(PULUMI) stack select $(STACK) --non-interactive
 	$(PULUMI_HINTED) up --yes --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
+	@$(MAKE) --no-print-directory check STACK=$(STACK)
+
+check: state ## ask the running lab's calculator for (5+6)*2 (expects result = 22)
 	@url=$$($(PULUMI) stack output calculatorUrl --stack $(STACK)); \
 	echo "calculator: $$url"; \
 	reply=$$(curl -sS --max-time 10 -d '(5+6)*2' -X POST "$$url"); \
@@ -133,7 +136,7 @@ bench-program: venv ## program evaluation under mocks, 4 vs 100 operand VMs, gra
 	$(VENV)/bin/python -m bench.bench_program
 
 bench-twin: venv toolchain base-image ## pulumi up vs docker-compose up of the twin
-	@command -v docker-compose >/dev/null || apt-get install -y -q docker-compose
+	@command -v docker-compose >/dev/null || scripts/apt-install.sh --step compose
 	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m bench.bench_twin
 
 PROXMOX_CONFIG ?= Pulumi.proxmox.yaml

@@ -26,11 +26,9 @@ if docker image inspect "$IMAGE" >/dev/null 2>&1; then
   exit 0
 fi
 
-export DEBIAN_FRONTEND=noninteractive
 if ! command -v mmdebstrap >/dev/null 2>&1; then
   say "installing mmdebstrap from Debian"
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends mmdebstrap
+  "$(dirname "$0")/apt-install.sh" --step image
 fi
 
 # The mirror apt already uses on this machine (deb822 sources first, then one-line sources).

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers on this machine (idempotent).
 #
-# - installs Debian's docker.io (dockerd + containerd + runc) when dockerd is missing;
+# - installs Debian's docker.io (dockerd + containerd + runc) when dockerd is missing, through the
+#   project's apt step (scripts/apt-install.sh --step docker: nothing is started by apt);
+#   `--install-only` stops there;
 # - starts dockerd in the background when `docker info` does not answer, logging to
 #   $DOCKERD_LOG (default /var/log/dockerd.log), and waits up to $DOCKERD_WAIT seconds (60);
 # - exits non-zero with the tail of the log when the engine does not come up.
@@ -20,11 +22,10 @@ if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
 
 if ! command -v dockerd >/dev/null 2>&1; then
   say "dockerd not installed; installing Debian's docker.io"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -q
   # the docker.io package also ships a `docker` client; /usr/local/bin comes first on PATH.
-  $SUDO apt-get install -y -q --no-install-recommends docker.io iptables ca-certificates
+  $SUDO "$(dirname "$0")/apt-install.sh" --step docker
 fi
+[ "${1:-}" = --install-only ] && exit 0
 
 if ! command -v docker >/dev/null 2>&1; then
   say "no docker client on PATH" >&2

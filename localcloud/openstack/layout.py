@@ -15,11 +15,12 @@ PLUGINS_DIR = HERE / "plugins"
 TEMPLATES_DIR = HERE / "templates"
 REPO_ROOT = HERE.parent.parent
 
-# The services' usual ports, all on 127.0.0.1.
+# The services' usual ports, all on 127.0.0.1; epmd's is one of ours, not the usual 4369, so that
+# a system epmd (Erlang starts one on 0.0.0.0:4369 for any client) can never take it from us.
 HOST = "127.0.0.1"
 PORTS = {
     "mariadb": 3306,
-    "epmd": 4369,
+    "epmd": 14369,
     "rabbitmq": 5672,
     "rabbitmq-dist": 25672,
     "keystone": 5000,

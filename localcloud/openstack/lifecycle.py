@@ -254,10 +254,27 @@ def _bring_up(layout: Layout) -> bool:
             alive=_alive(layout, compute),
         )
     databases.discover_hosts(layout)
+    require_loopback_only(layout)
     _bootstrap(layout, "resources")
     clouds = write_entries(layout)
     say(f"up in {time.monotonic() - started:.1f} s; clouds.yaml: {clouds}")
     return True
+
+
+def require_loopback_only(layout: Layout) -> None:
+    """Refuse a cloud that listens beyond 127.0.0.1: every process we started, and its children,
+    must bind loopback only (a service that ignored its bind setting would be open to every
+    network the machine is on). Raises, and ``up`` then stops what it started."""
+    table = processes(layout)
+    wide = []
+    for name, proc in table.items():
+        pid = procs.running_pid(layout, proc)
+        if pid is not None:
+            wide += [(name, sock) for sock in procs.listeners(procs.group_pids(pid))]
+    wide = [(name, sock) for name, sock in wide if not sock.loopback]
+    if wide:
+        listed = ", ".join(f"{name} (pid {s.pid}) on {s.address}:{s.port}" for name, s in wide)
+        raise RuntimeError(f"refusing to run: listening beyond 127.0.0.1: {listed}")
 
 
 def _restart(layout: Layout, names: list[str]) -> None:

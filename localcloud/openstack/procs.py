@@ -7,6 +7,7 @@ only if the live process's command line still carries the process's marker (a PI
 """
 
 import contextlib
+import ipaddress
 import os
 import signal
 import socket
@@ -146,6 +147,54 @@ def port_open(port: int, host: str = HOST) -> bool:
             return True
     except OSError:
         return False
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A listening TCP socket of one of our processes."""
+
+    pid: int
+    address: str
+    port: int
+
+    @property
+    def loopback(self) -> bool:
+        return ipaddress.ip_address(self.address).is_loopback
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def _decode(hex_address: str) -> tuple[str, int]:
+    """``0100007F:0CEA`` (or the 32-digit IPv6 form) as ("127.0.0.1", 3306)."""
+    host, port = hex_address.split(":")
+    raw = bytes.fromhex(host)
+    # /proc/net prints each 32-bit word in host (little-endian) order.
+    raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    return str(ipaddress.ip_address(raw)), int(port, 16)
+
+
+def listeners(pids: list[int]) -> list[Listener]:
+    """The TCP sockets in LISTEN state held by ``pids`` (as /proc/net/tcp and tcp6 show them in
+    this process's network namespace)."""
+    owner = {inode: pid for pid in pids for inode in _socket_inodes(pid)}
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and int(fields[9]) in owner:  # 0A: TCP_LISTEN
+                    address, port = _decode(fields[1])
+                    found.append(Listener(owner[int(fields[9])], address, port))
+    return found
 
 
 def pss_kib(pids: list[int]) -> int:

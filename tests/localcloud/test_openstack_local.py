@@ -230,3 +230,22 @@ def test_admin_entry_sees_the_lab_quotas(admin: Connection) -> None:
     network_quota = admin.network.get_quota(project.id)
     assert compute_quota.instances >= 10 and compute_quota.cores >= 10
     assert network_quota.floating_ips >= 2 and network_quota.routers >= 2
+
+
+def test_every_process_of_the_cloud_listens_on_loopback_only() -> None:
+    """What `up` refuses, checked on the running cloud: no socket of ours beyond 127.0.0.1, and
+    epmd on the cloud's own port, not the system's 4369."""
+    from localcloud.openstack import procs
+    from localcloud.openstack.layout import PORTS, Layout
+    from localcloud.openstack.services import processes
+
+    layout = Layout.default()
+    found = {}
+    for name, proc in processes(layout).items():
+        pid = procs.running_pid(layout, proc)
+        assert pid is not None, f"{name} is not running"
+        found[name] = procs.listeners(procs.group_pids(pid))
+    wide = {name: [s for s in socks if not s.loopback] for name, socks in found.items()}
+    assert {name: socks for name, socks in wide.items() if socks} == {}
+    assert [s.port for s in found["epmd"]] == [PORTS["epmd"]] != [4369]
+    assert all(found[name] for name in ("mariadb", "rabbitmq", "keystone", "neutron", "nova-api"))
