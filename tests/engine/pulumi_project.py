@@ -116,14 +116,3 @@ def networks_using(
             or (n.attrs.get("Labels") or {}).get("cloudlab.stack") != except_stack
         )
     ]
-
-
-DEV_SUBNETS = ("192.168.210.0/24", "192.168.18.0/24")
-"""The subnets of Pulumi.dev.yaml's twin."""
-
-
-def require_dev_subnets_free(client: docker.DockerClient) -> None:
-    """Fails the test when another network holds the dev twin's subnets."""
-    clash = networks_using(client, DEV_SUBNETS)
-    if clash:
-        pytest.fail(f"networks {clash} already use the lab's subnets: `make down` first")

@@ -1,7 +1,9 @@
 """The default stack (``dev``: the Docker twin) on the real engine and the real Docker.
 
-preview, up, every LABS.md transcript through 127.0.0.1:50005, a second up with no change,
-the operand ports unpublished, destroy leaving nothing behind. Needs `make toolchain` and a
+preview, up, every lab transcript through the published port on 127.0.0.1, a second up with no
+change, the operand ports unpublished, destroy leaving nothing behind. The stack is the dev
+config on subnets and a port of the test's own (tests/engine/twins.py), so a user's lab that
+`make up` brought up may keep running meanwhile and is never touched. Needs `make toolchain` and a
 running Docker engine: without them these tests fail.
 """
 
@@ -16,17 +18,13 @@ import docker
 import pytest
 
 from components.docker.cleanup import cleanup
-from tests.engine.pulumi_project import (
-    PulumiProject,
-    docker_engine,
-    make_project,
-    require_dev_subnets_free,
-)
+from tests.engine.pulumi_project import PulumiProject, docker_engine, make_project
+from tests.engine.twins import ENGINE
 
 pytestmark = [pytest.mark.engine, pytest.mark.docker]
 
-STACK = "enginetest"
-URL = "http://127.0.0.1:50005"
+STACK = ENGINE.stack
+URL = ENGINE.url
 TRANSCRIPTS = {  # LABS.md section 1, through the calculator
     "5+6": "result = 11\r\n",
     "5-6": "result = -1\r\n",
@@ -57,9 +55,10 @@ def owned(client: docker.DockerClient) -> tuple[list, list]:
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulumiProject]:
     client = docker_engine()
     cleanup(STACK)  # leftovers of an interrupted earlier run
-    require_dev_subnets_free(client)
+    ENGINE.require_free(client)
     project = make_project(tmp_path_factory.mktemp("dev"))
     project.stack(STACK, config_from="dev")
+    ENGINE.write_config(project)
     try:
         yield project
     finally:
@@ -78,8 +77,10 @@ def test_up_exports_the_calculator_url(up: PulumiProject) -> None:
     assert up.output("calculatorUrl", STACK) == URL
     assert up.output("floatingIp", STACK) == "127.0.0.1"
     ips = json.loads(up.run("stack", "output", "privateIps", "--json", "--stack", STACK).stdout)
-    assert ips["calculator"].startswith("192.168.210.")
-    assert {ips[op].rsplit(".", 1)[0] for op in OPERAND_TRANSCRIPTS} == {"192.168.18"}
+    assert ips["calculator"].rsplit(".", 1)[0] == ENGINE.prefix(ENGINE.frontend)
+    assert {ips[op].rsplit(".", 1)[0] for op in OPERAND_TRANSCRIPTS} == {
+        ENGINE.prefix(ENGINE.backend)
+    }
 
 
 @pytest.mark.parametrize(("expression", "reply"), TRANSCRIPTS.items())
@@ -113,7 +114,7 @@ def test_only_the_calculator_is_published(up: PulumiProject) -> None:
     containers, networks = owned(docker_engine())
     published = {c.name: c.attrs["HostConfig"].get("PortBindings") or {} for c in containers}
     assert published.pop(f"calc-{STACK}-calculator") == {
-        "50005/tcp": [{"HostIp": "127.0.0.1", "HostPort": "50005"}]
+        f"{ENGINE.public_port}/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(ENGINE.public_port)}]
     }
     assert set(published) == {f"calc-{STACK}-{n}" for n in ("router", *OPERAND_TRANSCRIPTS)}
     assert all(bindings == {} for bindings in published.values())

@@ -31,15 +31,15 @@ from tests.engine.pulumi_project import (
     PulumiProject,
     docker_engine,
     make_project,
-    require_dev_subnets_free,
 )
+from tests.engine.twins import ZERO_CHANGE
 
 pytestmark = [pytest.mark.engine, pytest.mark.docker]
 
 BASE_COMMIT = "a548d8a1660abf8cff7869681064f6f6949ad864"
 """The last commit before the redesign (`quota.py: drop a leftover alias of _limit`)."""
-STACK = "zerochange"
-URL = "http://127.0.0.1:50005"
+STACK = ZERO_CHANGE.stack
+URL = ZERO_CHANGE.url
 OLD_PROVIDER_PATHS = ("components.docker.container", "components.docker.network")
 NEW_PROVIDER_PATHS = ("components.dynamic.docker.container", "components.dynamic.docker.network")
 
@@ -88,13 +88,14 @@ def deployed_before(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pulumi
     """The `dev` stack as the base commit deploys it (its code, its Pulumi.dev.yaml)."""
     client = docker_engine()
     cleanup(STACK)
-    require_dev_subnets_free(client)
+    ZERO_CHANGE.require_free(client)
     project = make_project(tmp_path_factory.mktemp("zero-change"))
     use_code(project.workdir, BASE_COMMIT)
     config = git("show", f"{BASE_COMMIT}:Pulumi.dev.yaml")
     if config.returncode != 0:
         pytest.fail(f"no Pulumi.dev.yaml at {BASE_COMMIT}: {config.stderr.decode()}")
-    (project.workdir / f"Pulumi.{STACK}.yaml").write_bytes(config.stdout)
+    # Its dev config, on the test's own subnets and port (a user's lab may be up meanwhile).
+    ZERO_CHANGE.write_config(project, dev_yaml=config.stdout.decode())
     project.run("stack", "init", STACK)
     try:
         project.run("up", "--yes", "--stack", STACK)

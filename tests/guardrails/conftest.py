@@ -14,16 +14,15 @@ import pytest
 
 from components.docker.cleanup import cleanup
 from tests.engine.pulumi_project import docker_engine, make_project
-from tests.guardrails.twin import STACK, URL, Twin, clashing_networks, wait_answer
+from tests.engine.twins import GUARDRAILS
+from tests.guardrails.twin import STACK, URL, Twin, wait_answer
 
 
 @pytest.fixture(scope="session")
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
     client = docker_engine()
     cleanup(STACK)  # leftovers of an interrupted earlier run
-    clash = clashing_networks(client)
-    if clash:
-        pytest.fail(f"networks {clash} already use the guardrail subnets: remove them first")
+    GUARDRAILS.require_free(client)
     project = make_project(tmp_path_factory.mktemp("guardrails"))
     project.stack(STACK, config_from="dev")
     twin = Twin(project, client, {})
