@@ -1,7 +1,7 @@
 """The Kubernetes lab on OpenStack (LABS.md section 3): a kubeadm cluster and the FastAPI app.
 
 The cluster owns its readiness gate and its Kubernetes provider (see
-components/kubernetes/cluster.py); the app is deployed through that provider, after the gate.
+components/kubeadm/cluster.py); the app is deployed through that provider, after the gate.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pulumi
 
 from components.config import load_config
 from components.config.kubernetes import KubernetesConfig
-from components.kubernetes.cluster import KubeadmCluster, KubeadmClusterArgs
+from components.kubeadm.cluster import KubeadmCluster, KubeadmClusterArgs
 from components.kubernetes.workload import FastApiApp, FastApiAppArgs
 
 

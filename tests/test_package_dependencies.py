@@ -1,10 +1,10 @@
 """The layout's rules, read from the import statements of components/ (every one, including
 imports inside functions):
 
-- a technology's building blocks (``openstack``, ``docker``, ``proxmox``, ``virtualbox``) import
-  no other technology's package and no lab's;
+- a technology's building blocks (``openstack``, ``docker``, ``kubernetes``, ``proxmox``,
+  ``virtualbox``) import no other technology's package and no lab's;
 - the offline stand-ins (``dynamic``) import no component package but their own;
-- labs (``calculator``, ``dockerlab``, ``kubernetes``) compose building blocks and stand-ins;
+- labs (``calculator``, ``dockerlab``, ``kubeadm``) compose building blocks and stand-ins;
 - no package imports the environments' config models (``components.config``): stacks do.
 
 A module whose whole job is to keep an old import path alive (``sys.modules[__name__] = ...``)
@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 COMPONENTS = Path(__file__).resolve().parents[1] / "components"
-TECHNOLOGIES = {"openstack", "docker", "proxmox", "virtualbox"}
-LABS = {"calculator", "dockerlab", "kubernetes"}
+TECHNOLOGIES = {"openstack", "docker", "kubernetes", "proxmox", "virtualbox"}
+LABS = {"calculator", "dockerlab", "kubeadm"}
 SEAM = "dynamic"
 MOVED = {"local"}
 """Packages kept only so that old import paths (and pickled state) resolve."""

@@ -7,7 +7,8 @@ from typing import Any
 from pydantic import model_validator
 
 from components.config._shared import unset_is_empty
-from components.kubernetes.settings import ClusterSettings, WorkloadSettings, placement_problem
+from components.kubeadm.settings import ClusterSettings, placement_problem
+from components.kubernetes.settings import WorkloadSettings
 from components.settings import EnvironmentConfig, invalid
 
 

@@ -1,4 +1,4 @@
-"""The FastAPI workload of the edge lab (LABS.md section 3).
+"""The FastAPI workload of the edge lab (``docs/labs/kubernetes.md``).
 
 A Deployment (``fastapi-app``, 3 replicas, port 5000) pinned to one named worker by node
 affinity, behind a ClusterIP Service (``fastapi-app-clusterip-service``, 80 -> 5000) and a

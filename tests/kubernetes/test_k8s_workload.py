@@ -1,4 +1,4 @@
-"""FastApiApp under mocks: every field of LABS.md section 3, on both stack variants."""
+"""FastApiApp under mocks: every field of the lab (docs/labs/kubernetes.md), on both stacks."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_random as random
 import pulumi_tls as tls
 
-from components.kubernetes.pki import ca_cert_hash
+from components.kubeadm.pki import ca_cert_hash
 
 CA_VALIDITY_HOURS = 10 * 365 * 24
 ADMIN_VALIDITY_HOURS = 365 * 24

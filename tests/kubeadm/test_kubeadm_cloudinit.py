@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.kubernetes.cloudinit import (
+from components.kubeadm.cloudinit import (
     MasterBootstrap,
     WorkerBootstrap,
     calico_installation,

@@ -1,4 +1,4 @@
-"""Pure helpers around the cluster's PKI: the CA pin of ``kubeadm join`` and the kubeconfig.
+"""Pure helpers around the kubeadm cluster's PKI: the CA pin of ``kubeadm join``.
 
 ``kubeadm join --discovery-token-ca-cert-hash sha256:<hex>`` pins the SHA-256 of the CA's
 DER-encoded SubjectPublicKeyInfo, read here with ``cryptography``'s X.509 parser. The result
@@ -11,7 +11,6 @@ import base64
 import hashlib
 import re
 
-import yaml
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -41,49 +40,3 @@ def ca_cert_hash(ca_cert_pem: str) -> str:
     """``sha256:<hex>``: the value of ``kubeadm join --discovery-token-ca-cert-hash``."""
     spki = spki_der_from_certificate(pem_to_der(ca_cert_pem))
     return "sha256:" + hashlib.sha256(spki).hexdigest()
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
-def render_kubeconfig(
-    *,
-    cluster: str,
-    server: str,
-    ca_cert_pem: str,
-    client_cert_pem: str,
-    client_key_pem: str,
-    tls_server_name: str | None = None,
-    user: str = "kubernetes-admin",
-) -> str:
-    """A kubeconfig with the certificates inline (no file beside it, nothing fetched by SSH).
-
-    ``tls_server_name`` verifies the API server under a name its certificate holds when
-    ``server`` is an address it does not (the floating IP, unknown when the node boots).
-    """
-    cluster_entry: dict[str, str] = {
-        "server": server,
-        "certificate-authority-data": _b64(ca_cert_pem),
-    }
-    if tls_server_name:
-        cluster_entry["tls-server-name"] = tls_server_name
-    context = f"{user}@{cluster}"
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": cluster, "cluster": cluster_entry}],
-        "users": [
-            {
-                "name": user,
-                "user": {
-                    "client-certificate-data": _b64(client_cert_pem),
-                    "client-key-data": _b64(client_key_pem),
-                },
-            }
-        ],
-        "contexts": [{"name": context, "context": {"cluster": cluster, "user": user}}],
-        "current-context": context,
-        "preferences": {},
-    }
-    return yaml.safe_dump(config, sort_keys=False)

@@ -1,13 +1,13 @@
-"""A kubeadm cluster on OpenStack VMs (LABS.md section 3): one master, N workers, ready to use.
+"""A kubeadm cluster on OpenStack VMs (``docs/labs/kubernetes.md``): one master, N workers, ready.
 
 The nodes share one private network behind a router to the external network; only the
 master has a floating IP (the API endpoint). Bootstrap secrets are resources
-(:class:`~components.kubernetes.cluster_pki.ClusterPki`), so nothing is fetched from a node by
-SSH; the security groups are :class:`~components.kubernetes.cluster_security.ClusterSecurityGroups`.
+(:class:`~components.kubeadm.cluster_pki.ClusterPki`), so nothing is fetched from a node by
+SSH; the security groups are :class:`~components.kubeadm.cluster_security.ClusterSecurityGroups`.
 
 The cluster owns what makes it usable from the program that built it: after the VMs (which
 install and join by themselves), a readiness gate (a pulumi-command ``local.Command`` running
-``python -m components.kubernetes.readiness``, which polls ``/readyz`` and the node list through
+``python -m components.kubeadm.readiness``, which polls ``/readyz`` and the node list through
 the floating IP with the admin certificate, bounded by ``readyTimeoutSeconds``), then a
 Kubernetes provider fed by the cluster's kubeconfig that ``depends_on`` the gate, so no
 Kubernetes call races the boot. Give ``cluster.provider`` to the workloads.
@@ -23,21 +23,21 @@ import pulumi_command as command
 import pulumi_kubernetes as k8s
 import pulumi_openstack as openstack
 
-from components.kubernetes.cloudinit import (
+from components.kubeadm.cloudinit import (
     MasterBootstrap,
     WorkerBootstrap,
     render_master_user_data,
     render_worker_user_data,
 )
-from components.kubernetes.cluster_pki import ClusterPki, ClusterPkiArgs
-from components.kubernetes.cluster_security import (
+from components.kubeadm.cluster_pki import ClusterPki, ClusterPkiArgs
+from components.kubeadm.cluster_security import (
     API_PORT,
     ClusterSecurityGroups,
     ClusterSecurityGroupsArgs,
 )
-from components.kubernetes.pki import render_kubeconfig
-from components.kubernetes.readiness import readiness_command
-from components.kubernetes.settings import ClusterSettings
+from components.kubeadm.readiness import readiness_command
+from components.kubeadm.settings import ClusterSettings
+from components.kubernetes.kubeconfig import render_kubeconfig
 from components.openstack.network import PrivateNetwork, PrivateNetworkArgs
 from components.openstack.router import Router, RouterArgs, RouterInterfaceSpec
 from components.openstack.security_group import SecurityGroup
@@ -48,7 +48,7 @@ __all__ = ["API_PORT", "TLS_SERVER_NAME", "KubeadmCluster", "KubeadmClusterArgs"
 TLS_SERVER_NAME = "kubernetes"
 """A name every kubeadm API server certificate holds; the kubeconfig verifies against it."""
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-"""Where the readiness gate runs (``python -m components.kubernetes.readiness``)."""
+"""Where the readiness gate runs (``python -m components.kubeadm.readiness``)."""
 ROOT = pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)
 """Where the gate and the provider sat before the cluster owned them: the stack's top level."""
 

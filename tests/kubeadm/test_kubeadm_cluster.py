@@ -1,4 +1,4 @@
-"""KubeadmCluster under mocks: every fact of LABS.md section 3 and issue 4, resource by resource."""
+"""KubeadmCluster under mocks: every fact of the lab (docs/labs/kubernetes.md), one by one."""
 
 from __future__ import annotations
 
@@ -446,7 +446,7 @@ class TestOutputsAndOrdering:
             assert lab.named(f"k8s-{node}-vm").urn in gate.dependencies
         assert gate.inputs["triggers"] == ["k8s-master-vm-id"]
         create = gate.inputs["create"]
-        assert "-m components.kubernetes.readiness --server https://203.0.113.1:6443" in create
+        assert "-m components.kubeadm.readiness --server https://203.0.113.1:6443" in create
         assert "--nodes master,worker1,worker2 --timeout 1200" in create
         provider = lab.named("k8s-provider")
         assert gate.urn in provider.dependencies

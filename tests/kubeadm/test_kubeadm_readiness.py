@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from components.kubernetes.readiness import (
+from components.kubeadm.readiness import (
     NotReadyError,
     http_getter,
     ready_nodes,

@@ -3,7 +3,7 @@
 Run by the kubernetes stack (pulumi-command ``local.Command``) between the VMs and the first
 Kubernetes resource, so the provider never races the nodes' boot::
 
-    python -m components.kubernetes.readiness --server https://203.0.113.7:6443 \\
+    python -m components.kubeadm.readiness --server https://203.0.113.7:6443 \\
         --tls-server-name kubernetes --nodes master,worker1,worker2 --timeout 1200
 
 The CA certificate and the admin client certificate and key come from the environment
@@ -36,7 +36,7 @@ def readiness_command(endpoint: str, tls_server_name: str, nodes: list[str], tim
         [
             sys.executable,
             "-m",
-            "components.kubernetes.readiness",
+            "components.kubeadm.readiness",
             "--server",
             endpoint,
             "--tls-server-name",
@@ -165,7 +165,7 @@ def _tls_context(directory: Path) -> ssl.SSLContext:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m components.kubernetes.readiness``."""
+    """Entry point of ``python -m components.kubeadm.readiness``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", required=True, help="https://address:6443")
     parser.add_argument("--tls-server-name", default="kubernetes")

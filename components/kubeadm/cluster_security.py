@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.kubernetes.settings import NODE_PORT_RANGE, ClusterSettings
+from components.kubeadm.settings import ClusterSettings
+from components.kubernetes.settings import NODE_PORT_RANGE
 from components.openstack.security_group import IngressRule, SecurityGroup, SecurityGroupArgs
 
 API_PORT = 6443

@@ -1,0 +1,83 @@
+"""Settings of the kubeadm lab: the lab's values by default, every bad value named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.errors import ConfigError
+from components.kubeadm.settings import check_placement, parse_cluster_settings
+from components.kubernetes.settings import parse_workload_settings
+
+
+def test_cluster_defaults_are_the_lab() -> None:
+    s = parse_cluster_settings(None)
+    assert s.node_names == ["master", "worker1", "worker2"]
+    assert s.kubernetes_version == "1.28"
+    assert s.pod_cidr == "172.16.0.0/16"
+    assert s.image == "ubuntu_20"
+    assert s.external_network == "public"
+    assert s.api_allowed_cidrs == ()
+    assert s.node_port_allowed_cidrs == ()
+    assert s.ssh_allowed_cidrs == ()
+    assert s.encapsulation == "IPIP"
+
+
+def test_network_moves_the_default_master_and_workers() -> None:
+    s = parse_cluster_settings({"networkCidr": "10.0.5.0/24", "workers": 3})
+    assert s.node_ips == {
+        "master": "10.0.5.10",
+        "worker1": "10.0.5.11",
+        "worker2": "10.0.5.12",
+        "worker3": "10.0.5.13",
+    }
+
+
+def test_patch_version_keeps_its_minor() -> None:
+    assert parse_cluster_settings({"kubernetesVersion": "1.29.3"}).kubernetes_minor == "1.29"
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ({"flannel": True}, "cloudlab:kubernetes.flannel"),
+        ({"workers": 0}, "cloudlab:kubernetes.workers"),
+        ({"workers": "two"}, "cloudlab:kubernetes.workers"),
+        ({"kubernetesVersion": "1.2x"}, "cloudlab:kubernetes.kubernetesVersion"),
+        ({"kubernetesVersion": "1.20"}, "cloudlab:kubernetes.kubernetesVersion"),
+        ({"encapsulation": "flannel"}, "cloudlab:kubernetes.encapsulation"),
+        ({"podCidr": "192.168.60.0/22"}, "cloudlab:kubernetes.podCidr"),
+        ({"serviceCidr": "172.16.128.0/20"}, "cloudlab:kubernetes.serviceCidr"),
+        ({"podCidr": "172.16.0.1/16"}, "cloudlab:kubernetes.podCidr"),
+        ({"masterIp": "10.0.0.10"}, "cloudlab:kubernetes.masterIp"),
+        ({"masterIp": "192.168.60.253"}, "cloudlab:kubernetes.masterIp"),
+        ({"masterIp": "192.168.60.3"}, "cloudlab:kubernetes.masterIp"),
+        ({"apiAllowedCidrs": ["nowhere"]}, "cloudlab:kubernetes.apiAllowedCidrs[0]"),
+        (  # each CIDR is a security-group rule; Neutron refuses a duplicate
+            {"apiAllowedCidrs": ["198.51.100.0/24", "198.51.100.0/24"]},
+            "cloudlab:kubernetes.apiAllowedCidrs[1]",
+        ),
+        (
+            {"sshAllowedCidrs": ["10.0.0.0/8", "10.0.0.0/8"]},
+            "cloudlab:kubernetes.sshAllowedCidrs[1]",
+        ),
+        ({"masterIp": "255.255.255.254"}, "cloudlab:kubernetes.masterIp"),
+        ({"workers": "²"}, "cloudlab:kubernetes.workers"),
+        ({"calicoVersion": "latest"}, "cloudlab:kubernetes.calicoVersion"),
+        ({"readyTimeoutSeconds": 5}, "cloudlab:kubernetes.readyTimeoutSeconds"),
+    ],
+)
+def test_bad_cluster_settings_name_their_key(raw: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_cluster_settings(raw)
+    assert error.value.key == key
+
+
+def test_placement_must_name_a_worker() -> None:
+    cluster = parse_cluster_settings({"workers": 1})
+    check_placement(parse_workload_settings({"image": "a", "placement": "worker1"}), cluster)
+    with pytest.raises(ConfigError, match="worker2"):
+        check_placement(parse_workload_settings({"image": "a", "placement": "worker2"}), cluster)
+    with pytest.raises(ConfigError):
+        check_placement(parse_workload_settings({"image": "a", "placement": "master"}), cluster)
