@@ -8,7 +8,9 @@ them with its own Pulumi *dynamic providers*, which the engine runs without a pl
 - :mod:`components.dynamic.docker`: Docker through docker-py (image, network, container,
   commit), with its client and a label-based cleanup;
 - :mod:`components.dynamic.command`: ``LocalCommand``, shell commands run at create, update
-  and delete (pulumi-command's ``local.Command``).
+  and delete (pulumi-command's ``local.Command``): the tree's one command implementation;
+- :mod:`components.dynamic.readiness`: ``ApiReady``, a Kubernetes API's readiness gate (no
+  command at all: nothing of the machine that runs it is stored).
 
 The engine stores each provider pickled by its module path in the state, so a provider's
 module path is part of the state's format: the paths these modules had before they moved

@@ -6,23 +6,22 @@ master has a floating IP (the API endpoint). Bootstrap secrets are resources
 SSH; the security groups are :class:`~components.kubeadm.cluster_security.ClusterSecurityGroups`.
 
 The cluster owns what makes it usable from the program that built it: after the VMs (which
-install and join by themselves), a readiness gate (a pulumi-command ``local.Command`` running
-``python -m components.kubeadm.readiness``, which polls ``/readyz`` and the node list through
-the floating IP with the admin certificate, bounded by ``readyTimeoutSeconds``), then a
-Kubernetes provider fed by the cluster's kubeconfig that ``depends_on`` the gate, so no
-Kubernetes call races the boot. Give ``cluster.provider`` to the workloads.
+install and join by themselves), a readiness gate (:class:`~components.dynamic.readiness.ApiReady`,
+a dynamic resource whose create polls ``/readyz`` and the node list through the floating IP
+with the admin certificate, bounded by ``readyTimeoutSeconds``), then a Kubernetes provider fed
+by the cluster's kubeconfig that ``depends_on`` the gate, so no Kubernetes call races the boot.
+Give ``cluster.provider`` to the workloads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
-import pulumi_command as command
 import pulumi_kubernetes as k8s
 import pulumi_openstack as openstack
 
+from components.dynamic.readiness import ApiReady, ApiReadyArgs
 from components.kubeadm.cloudinit import (
     MasterBootstrap,
     WorkerBootstrap,
@@ -35,7 +34,6 @@ from components.kubeadm.cluster_security import (
     ClusterSecurityGroups,
     ClusterSecurityGroupsArgs,
 )
-from components.kubeadm.readiness import readiness_command
 from components.kubeadm.settings import ClusterSettings
 from components.kubernetes.kubeconfig import render_kubeconfig
 from components.openstack.network import PrivateNetwork, PrivateNetworkArgs
@@ -47,10 +45,8 @@ __all__ = ["API_PORT", "TLS_SERVER_NAME", "KubeadmCluster", "KubeadmClusterArgs"
 
 TLS_SERVER_NAME = "kubernetes"
 """A name every kubeadm API server certificate holds; the kubeconfig verifies against it."""
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-"""Where the readiness gate runs (``python -m components.kubeadm.readiness``)."""
 ROOT = pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)
-"""Where the gate and the provider sat before the cluster owned them: the stack's top level."""
+"""Where the provider sat before the cluster owned it: the stack's top level."""
 
 
 @dataclass
@@ -74,7 +70,7 @@ class KubeadmCluster(pulumi.ComponentResource):
     worker_group: SecurityGroup
     master: Vm
     workers: dict[str, Vm]
-    ready: command.local.Command
+    ready: ApiReady
     """The readiness gate: done once the API answers and every node is Ready."""
     provider: k8s.Provider
     """The cluster's Kubernetes provider (admin kubeconfig), used only after the gate."""
@@ -232,24 +228,25 @@ class KubeadmCluster(pulumi.ComponentResource):
     def _ready_provider(self, s: ClusterSettings) -> None:
         """The readiness gate after every node, and the provider after the gate."""
         name = self._name
-        self.ready = command.local.Command(
+        # The gate was a pulumi-command ``local.Command`` (type command:local:Command) running
+        # this interpreter on this checkout: its type changes, so a stack deployed with it sees
+        # the old gate deleted and this one created (nothing else is replaced: the provider
+        # only depends on it), once.
+        self.ready = ApiReady(
             f"{name}-api-ready",
-            create=self.api_endpoint.apply(
-                lambda endpoint: readiness_command(
-                    endpoint, TLS_SERVER_NAME, s.node_names, s.ready_timeout_seconds
-                )
+            ApiReadyArgs(
+                server=self.api_endpoint,
+                nodes=s.node_names,
+                ca_cert_pem=self.ca_cert_pem,
+                client_cert_pem=self.admin_cert_pem,
+                client_key_pem=self.admin_key_pem,
+                tls_server_name=TLS_SERVER_NAME,
+                timeout=float(s.ready_timeout_seconds),
+                # A replaced master is a new cluster: wait for it again.
+                triggers=[self.master.instance.id],
             ),
-            dir=str(PROJECT_DIR),
-            environment={
-                "CLOUDLAB_CA_PEM": self.ca_cert_pem,
-                "CLOUDLAB_CLIENT_CERT_PEM": self.admin_cert_pem,
-                "CLOUDLAB_CLIENT_KEY_PEM": self.admin_key_pem,
-            },
-            # A replaced master is a new cluster: wait for it again.
-            triggers=[self.master.instance.id],
-            opts=pulumi.ResourceOptions(
+            pulumi.ResourceOptions(
                 parent=self,
-                aliases=[ROOT],
                 depends_on=[self.network, self.router, self.master, *self.workers.values()],
             ),
         )

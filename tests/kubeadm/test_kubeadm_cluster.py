@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -172,8 +175,10 @@ class TestTopology:
 
 
 class TestAStackDeployedBeforeTheSplitKeepsItsResources:
-    """The PKI and the security groups became child components, the gate and the provider the
-    cluster's children: names unchanged, the URNs of before given as aliases."""
+    """The PKI and the security groups became child components, the provider the cluster's
+    child: names unchanged, the URNs of before given as aliases. (The readiness gate changed
+    type, from pulumi-command's to a dynamic resource: no alias can carry a resource across
+    providers, see components/kubeadm/cluster.py.)"""
 
     @pytest.fixture
     def aliases(self, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
@@ -190,7 +195,6 @@ class TestAStackDeployedBeforeTheSplitKeepsItsResources:
              CLUSTER),
             ("k8s-master", "cloudlab:openstack:SecurityGroup", "ClusterSecurityGroups", CLUSTER),
             ("k8s-members", "cloudlab:openstack:SecurityGroup", "ClusterSecurityGroups", CLUSTER),
-            ("k8s-api-ready", "command:local:Command", "KubeadmCluster", None),
             ("k8s-provider", "pulumi:providers:kubernetes", "KubeadmCluster", None),
         ],
     )  # fmt: skip
@@ -343,10 +347,10 @@ class TestSecrets:
 
     def test_readiness_gate_gets_the_certificates_as_secrets(self, lab: Recording) -> None:
         gate = lab.named("k8s-api-ready").inputs
-        env = secret_value(gate["environment"])
-        assert env["CLOUDLAB_CA_PEM"] == CA_CERT_PEM
-        assert "MOCK-KEY-k8s-admin-key" in env["CLOUDLAB_CLIENT_KEY_PEM"]
-        assert "PRIVATE KEY" not in gate["create"]
+        assert gate["ca_cert_pem"] == CA_CERT_PEM
+        assert "MOCK-KEY-k8s-admin-key" in secret_value(gate["client_key_pem"])
+        plain = {k: v for k, v in gate.items() if k not in ("client_key_pem", "__provider")}
+        assert "PRIVATE KEY" not in json.dumps(plain, default=str)
 
 
 class TestUserData:
@@ -444,10 +448,15 @@ class TestOutputsAndOrdering:
         # depends_on every node (the VMs), hence the master's API.
         for node in ("master", "worker1", "worker2"):
             assert lab.named(f"k8s-{node}-vm").urn in gate.dependencies
+        assert gate.typ == "pulumi-python:dynamic/cloudlab/kubernetes:ApiReady"
         assert gate.inputs["triggers"] == ["k8s-master-vm-id"]
-        create = gate.inputs["create"]
-        assert "-m components.kubeadm.readiness --server https://203.0.113.1:6443" in create
-        assert "--nodes master,worker1,worker2 --timeout 1200" in create
+        assert gate.inputs["server"] == "https://203.0.113.1:6443"
+        assert gate.inputs["nodes"] == ["master", "worker1", "worker2"]
+        assert gate.inputs["timeout"] == 1200
+        assert gate.inputs["tls_server_name"] == "kubernetes"
+        assert gate.inputs["ca_cert_pem"] == CA_CERT_PEM
+        assert gate.inputs["client_cert_pem"] == ADMIN_CERT_PEM
+        assert "BEGIN RSA PRIVATE KEY" in secret_value(gate.inputs["client_key_pem"])
         provider = lab.named("k8s-provider")
         assert gate.urn in provider.dependencies
         assert secret_value(provider.inputs["kubeconfig"]) == lab.exports["kubeconfig"]
@@ -455,6 +464,21 @@ class TestOutputsAndOrdering:
         for resource in lab:
             if resource.typ.startswith("kubernetes:"):
                 assert providers[resource.name].startswith(provider.urn + "::")
+
+    def test_no_input_names_this_machine(self, lab: Recording) -> None:
+        """Portable: no interpreter, no checkout path, no shell in any input, the pickled
+        dynamic provider included (by reference: its module path, nothing of this machine)."""
+        here = (sys.executable, str(Path(__file__).resolve().parents[2]), "/bin/sh", "python3")
+        for resource in lab:
+            inputs = dict(resource.inputs)
+            pickled = inputs.pop("__provider", None)
+            texts = [json.dumps(inputs, default=str)]
+            if pickled is not None:
+                texts.append(base64.b64decode(secret_value(pickled)).decode("latin-1"))
+            for text in texts:
+                assert not [h for h in here if h in text], f"{resource.name} names this machine"
+        gate = base64.b64decode(secret_value(lab.named("k8s-api-ready").inputs["__provider"]))
+        assert b"components.dynamic.readiness" in gate
 
 
 class TestConfigErrors:

@@ -36,7 +36,9 @@ KUBERNETES = [
     "cloudlab:kubernetes:KubeadmCluster$cloudlab:openstack:Vm::k8s-master",
     "cloudlab:kubernetes:KubeadmCluster$cloudlab:openstack:Vm::k8s-worker1",
     "cloudlab:kubernetes:KubeadmCluster$cloudlab:openstack:Vm::k8s-worker2",
-    "cloudlab:kubernetes:KubeadmCluster$command:local:Command::k8s-api-ready",
+    # The readiness gate was a pulumi-command local.Command; it is a dynamic resource now (no
+    # command string, no interpreter or checkout path): the one URN that changed, on purpose.
+    "cloudlab:kubernetes:KubeadmCluster$pulumi-python:dynamic/cloudlab/kubernetes:ApiReady::k8s-api-ready",
     "cloudlab:kubernetes:KubeadmCluster$pulumi:providers:kubernetes::k8s-provider",
     "cloudlab:openstack:PrivateNetwork$openstack:networking/network:Network::k8s-private-net",
     "cloudlab:openstack:PrivateNetwork$openstack:networking/subnet:Subnet::k8s-private-subnet",

@@ -54,8 +54,6 @@ class K8sMocks(RecordingMocks):
             outputs["certPem"] = ADMIN_CERT_PEM
         elif args.typ == "random:index/randomString:RandomString":
             outputs["result"] = token_part(args.name, int(args.inputs["length"]))
-        elif args.typ == "command:local:Command":
-            outputs["stdout"] = ""
         return resource_id, outputs
 
 

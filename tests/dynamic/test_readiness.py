@@ -1,0 +1,355 @@
+"""The readiness gate: bounded polling of /readyz and the node list, and the ApiReady resource's
+provider over mutual TLS."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import ssl
+import tempfile
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from components.dynamic.readiness import (
+    ApiReadyArgs,
+    ApiReadyProvider,
+    NotReadyError,
+    http_getter,
+    ready_nodes,
+    wait_until_ready,
+)
+
+
+def node_list(**ready: bool) -> bytes:
+    return json.dumps(
+        {
+            "items": [
+                {
+                    "metadata": {"name": name},
+                    "status": {
+                        "conditions": [
+                            {"type": "MemoryPressure", "status": "False"},
+                            {"type": "Ready", "status": "True" if ok else "False"},
+                        ]
+                    },
+                }
+                for name, ok in ready.items()
+            ]
+        }
+    ).encode()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_ready_nodes() -> None:
+    assert ready_nodes(node_list(master=True, worker1=False, worker2=True)) == {"master", "worker2"}
+    assert ready_nodes(b'{"items": []}') == set()
+
+
+def test_waits_for_readyz_then_every_node() -> None:
+    answers = iter(
+        [
+            OSError("connection refused"),
+            (500, b"[-]etcd failed"),
+            (200, b"ok"),
+            (200, node_list(master=True)),
+            (200, node_list(master=True, worker1=True, worker2=False)),
+            (200, node_list(master=True, worker1=True, worker2=True)),
+        ]
+    )
+    asked: list[str] = []
+
+    def get(path: str) -> tuple[int, bytes]:
+        asked.append(path)
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    clock = FakeClock()
+    wait_until_ready(
+        get,
+        ["master", "worker1", "worker2"],
+        timeout=60,
+        interval=5,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert asked == ["/readyz"] * 3 + ["/api/v1/nodes"] * 3
+    assert clock.sleeps == [5, 5, 5, 5]
+
+
+def test_gives_up_after_the_timeout_naming_what_is_missing() -> None:
+    clock = FakeClock()
+
+    def get(path: str) -> tuple[int, bytes]:
+        return (200, b"ok") if path == "/readyz" else (200, node_list(master=True, worker1=True))
+
+    with pytest.raises(NotReadyError, match="worker2"):
+        wait_until_ready(
+            get,
+            ["master", "worker1", "worker2"],
+            timeout=30,
+            interval=10,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+    assert clock.now <= 30
+    assert len(clock.sleeps) == 3
+
+
+@pytest.fixture
+def api_server() -> Iterator[tuple[str, dict[str, int]]]:
+    """A fake API server on 127.0.0.1: /readyz fails twice, then every node is Ready."""
+    hits: dict[str, int] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits[self.path] = hits.get(self.path, 0) + 1
+            if self.path == "/readyz":
+                status, body = (503, b"not yet") if hits[self.path] <= 2 else (200, b"ok")
+            else:
+                status, body = 200, node_list(master=True, worker1=True)
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_polls_a_real_http_server(api_server: tuple[str, dict[str, int]]) -> None:
+    url, hits = api_server
+    wait_until_ready(http_getter(url), ["master", "worker1"], timeout=5, interval=0.01)
+    assert hits == {"/readyz": 3, "/api/v1/nodes": 1}
+
+
+def test_unreachable_server_times_out_quickly() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(NotReadyError, match="/readyz"):
+        wait_until_ready(
+            http_getter(f"http://127.0.0.1:{port}", request_timeout=0.5),
+            ["master"],
+            timeout=0.3,
+            interval=0.1,
+        )
+
+
+# --- the ApiReady resource's provider, against a fake API server over mutual TLS -------------
+
+
+def _cert(
+    subject: str,
+    key: rsa.RSAPrivateKey,
+    issuer: tuple[str, rsa.RSAPrivateKey] | None = None,
+    *,
+    ca: bool = False,
+    names: list[x509.GeneralName] | None = None,
+) -> x509.Certificate:
+    issuer_name, issuer_key = issuer or (subject, key)
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def _pem(value: x509.Certificate | rsa.RSAPrivateKey) -> str:
+    if isinstance(value, x509.Certificate):
+        return value.public_bytes(serialization.Encoding.PEM).decode()
+    return value.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A cluster CA, the API server's certificate (SAN ``kubernetes`` only, as kubeadm's holds
+    it for the floating IP) and an admin client certificate."""
+    ca_key, server_key, admin_key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(3)
+    )
+    ca = _cert("kubernetes", ca_key, ca=True)
+    server = _cert("kube-apiserver", server_key, ("kubernetes", ca_key),
+                   names=[x509.DNSName("kubernetes")])  # fmt: skip
+    admin = _cert("kubernetes-admin", admin_key, ("kubernetes", ca_key))
+    directory = tmp_path_factory.mktemp("pki")
+    for name, value in (("server.crt", server), ("server.key", server_key), ("ca.crt", ca)):
+        (directory / name).write_text(_pem(value))
+    return {
+        "dir": str(directory),
+        "ca_cert_pem": _pem(ca),
+        "client_cert_pem": _pem(admin),
+        "client_key_pem": _pem(admin_key),
+    }
+
+
+@pytest.fixture
+def tls_api_server(pki: dict[str, str]) -> Iterator[tuple[str, dict[str, int]]]:
+    """An API server on 127.0.0.1 that requires a client certificate of the cluster CA."""
+    hits: dict[str, int] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits[self.path] = hits.get(self.path, 0) + 1
+            ready = hits[self.path] > 1
+            if self.path == "/readyz":
+                body = b"ok" if ready else b"[-]etcd"
+                status = 200 if ready else 503
+            else:
+                status, body = 200, node_list(master=True, worker1=ready)
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=f"{pki['dir']}/ca.crt")
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_cert_chain(f"{pki['dir']}/server.crt", f"{pki['dir']}/server.key")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def gate_props(url: str, pki: dict[str, str], **changes: Any) -> dict[str, Any]:
+    args = ApiReadyArgs(
+        server=url,
+        nodes=["master", "worker1"],
+        ca_cert_pem=pki["ca_cert_pem"],
+        client_cert_pem=pki["client_cert_pem"],
+        client_key_pem=pki["client_key_pem"],
+        timeout=10.0,
+        interval=0.05,
+        triggers=["master-id"],
+    )
+    return {**args.to_props(), **changes}
+
+
+def test_create_waits_for_the_cluster_over_mutual_tls(
+    tls_api_server: tuple[str, dict[str, int]], pki: dict[str, str]
+) -> None:
+    url, hits = tls_api_server
+    provider = ApiReadyProvider()
+    props = gate_props(url, pki)
+    assert provider.check({}, props).failures == []
+    result = provider.create(props)
+    assert hits == {"/readyz": 2, "/api/v1/nodes": 2}
+    assert result.id == url
+    assert result.outs["nodes"] == ["master", "worker1"]
+    outs = json.dumps(result.outs)
+    assert "PRIVATE KEY" not in outs and "CERTIFICATE" not in outs
+
+
+def test_create_fails_when_the_client_is_not_the_admin(
+    tls_api_server: tuple[str, dict[str, int]], pki: dict[str, str]
+) -> None:
+    """The server refuses a client key of another CA: the gate proves it talks as the admin."""
+    url, hits = tls_api_server
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    props = gate_props(
+        url,
+        pki,
+        client_cert_pem=_pem(_cert("stranger", stranger)),
+        client_key_pem=_pem(stranger),
+        timeout=0.3,
+    )
+    with pytest.raises(NotReadyError, match="/readyz"):
+        ApiReadyProvider().create(props)
+    assert hits == {}
+
+
+def test_create_leaves_no_key_on_disk(
+    tls_api_server: tuple[str, dict[str, int]], pki: dict[str, str]
+) -> None:
+    before = set(Path(tempfile.gettempdir()).iterdir())
+    url, _ = tls_api_server
+    ApiReadyProvider().create(gate_props(url, pki))
+    after = set(Path(tempfile.gettempdir()).iterdir())
+    assert not [p for p in after - before if p.name.startswith("cloudlab-")]
+
+
+def test_a_new_master_or_server_replaces_the_gate_a_new_timeout_does_not(
+    pki: dict[str, str],
+) -> None:
+    provider = ApiReadyProvider()
+    url = "https://203.0.113.1:6443"
+    olds = {"input_hashes": provider.hashes(gate_props(url, pki))}
+    same = provider.diff(url, olds, gate_props(url, pki))
+    assert (same.changes, same.replaces) == (False, [])
+    for key, value in (("triggers", ["other"]), ("server", "https://203.0.113.2:6443")):
+        assert provider.diff(url, olds, gate_props(url, pki, **{key: value})).replaces == [key]
+    for key, value in (("timeout", 30.0), ("client_cert_pem", "renewed")):
+        diff = provider.diff(url, olds, gate_props(url, pki, **{key: value}))
+        assert (diff.changes, diff.replaces) == (True, [])
+
+
+@pytest.mark.parametrize(
+    ("change", "failing"),
+    [
+        ({"server": "http://203.0.113.1:6443"}, "server"),
+        ({"nodes": []}, "nodes"),
+        ({"timeout": 0}, "timeout"),
+    ],
+)
+def test_check_names_a_bad_input(pki: dict[str, str], change: dict[str, Any], failing: str) -> None:
+    props = gate_props("https://203.0.113.1:6443", pki, **change)
+    assert [f.property for f in ApiReadyProvider().check({}, props).failures] == [failing]
