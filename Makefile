@@ -124,7 +124,7 @@ test: venv toolchain base-image lab-image ## run every test (mocks, services, re
 	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/pytest
 
 test-unit: venv ## only the tests that need neither the engine, Docker nor the local clouds
-	$(VENV)/bin/pytest -m "not engine and not docker and not k8s and not openstack"
+	$(VENV)/bin/pytest -m "not engine and not docker and not k8s and not openstack and not netns"
 
 lint: venv ## ruff
 	$(VENV)/bin/ruff check .

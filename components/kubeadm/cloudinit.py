@@ -7,8 +7,20 @@ with the pre-generated bootstrap token, and applies Calico through the Tigera op
 workers retry ``kubeadm join`` until the master answers, pinning the CA with
 ``--discovery-token-ca-cert-hash``; CA verification is never skipped.
 
-The master's user data holds the CA key and the token, the workers' the token: callers wrap
-them in ``pulumi.Output.secret``.
+Secrets and logs: the token reaches kubeadm only through 0600 config files
+(``kubeadm.yaml``, ``kubeadm-join.yaml``), never a command line that ``set -x``, the journal or
+``/proc/<pid>/cmdline`` would show, and ``kubeadm init`` runs with ``--skip-token-print``.
+The master's user data holds the CA key and the token, the workers' the token and the CA's
+public-key pin: callers wrap them in ``pulumi.Output.secret``.
+
+Why the CA key is in the master's user data, and what protects it: Pulumi generates the CA so
+that the workers' pin and the admin kubeconfig are known before any node boots (nothing is
+fetched from a node by SSH), and kubeadm's controller-manager must hold the CA key to sign the
+kubelets' certificates when they join, so the key has to reach the master; the only channel to
+a new server that needs no credential on it is its user data. The metadata service keeps
+serving the user data for the server's life, so every node runs :data:`METADATA_GUARD` before
+anything else: pods (Calico's ``cali*`` interfaces) never reach 169.254.169.254, and on the
+node only root (cloud-init) does. See ``docs/security-kubeadm.md``.
 """
 
 from __future__ import annotations
@@ -22,7 +34,14 @@ KEYRING = "/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
 CONFIG_DIR = "/etc/cloudlab"
 INSTALL_SCRIPT = "/usr/local/sbin/cloudlab-k8s-install"
 JOIN_SCRIPT = "/usr/local/sbin/cloudlab-k8s-join"
+JOIN_CONFIG = f"{CONFIG_DIR}/kubeadm-join.yaml"
 INIT_SCRIPT = "/usr/local/sbin/cloudlab-k8s-init"
+METADATA_ADDRESS = "169.254.169.254"
+"""The instance metadata service (OpenStack's, as EC2's): it serves the user data."""
+POD_INTERFACES = "cali+"
+"""Calico names every pod's host-side veth ``cali<hash>``: what comes in on one is a pod's."""
+METADATA_GUARD_SCRIPT = "/usr/local/sbin/cloudlab-metadata-guard"
+METADATA_GUARD_UNIT = "cloudlab-metadata-guard.service"
 JOIN_ATTEMPTS = 90
 JOIN_INTERVAL_SECONDS = 10
 CRI_SOCKET = "unix:///var/run/containerd/containerd.sock"
@@ -127,8 +146,72 @@ systemctl enable kubelet
 """
 
 
+def metadata_guard_script() -> str:
+    """iptables rules that keep the metadata service (and the user data it serves) from pods and
+    from the node's unprivileged processes. Idempotent (``-C`` before ``-I``): run at every boot.
+
+    Pods: a DROP in the ``raw`` table's PREROUTING for packets that come in on a pod interface.
+    ``raw`` runs before conntrack and before the filter chains where Calico ACCEPTs what its
+    policies allow (its FORWARD rules would win over a DROP placed after them, and Calico keeps
+    its own jumps first); Calico's raw chain only marks pod packets and returns. A Calico or
+    Kubernetes NetworkPolicy would do too, but any namespace admin can delete a namespaced one,
+    and a GlobalNetworkPolicy selecting every pod puts each one under Calico's end-of-tier deny
+    (Calico's tiers, the clean fix, are not in the open-source v3.26 the lab uses). Pods on the
+    host network share the node's stack: they are the node, as kube-proxy and calico-node are.
+
+    The node: an OUTPUT DROP for every process but root's (``-m owner``): cloud-init, which
+    runs as root, still reads the metadata; a user's shell or a service account does not.
+    """
+    address = f"{METADATA_ADDRESS}/32"
+    pods = f"-i {POD_INTERFACES} -d {address} -j DROP"
+    users = f"-d {address} -m owner ! --uid-owner 0 -j DROP"
+    return f"""#!/bin/sh
+# Pods and unprivileged processes never reach the instance metadata service (it serves this
+# node's user data: the bootstrap token, and on the master the cluster CA key).
+set -eu
+iptables -w -t raw -C PREROUTING {pods} 2>/dev/null \\
+  || iptables -w -t raw -I PREROUTING 1 {pods}
+iptables -w -C OUTPUT {users} 2>/dev/null \\
+  || iptables -w -I OUTPUT 1 {users}
+"""
+
+
+def metadata_guard_unit() -> str:
+    """A boot-time oneshot that applies :func:`metadata_guard_script` before the kubelet and
+    containerd start (so before any pod), at every boot."""
+    return f"""[Unit]
+Description=Keep pods and unprivileged processes from the instance metadata service
+DefaultDependencies=no
+After=network-pre.target
+Before=network-online.target containerd.service kubelet.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart={METADATA_GUARD_SCRIPT}
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def _guard_runcmd() -> list[list[str]]:
+    """First of every node's runcmd: the guard now, and at every later boot."""
+    return [["systemctl", "enable", "--now", METADATA_GUARD_UNIT]]
+
+
 def _common_files(node: NodeBootstrap) -> list[dict[str, str]]:
     return [
+        {
+            "path": METADATA_GUARD_SCRIPT,
+            "permissions": "0755",
+            "content": metadata_guard_script(),
+        },
+        {
+            "path": f"/etc/systemd/system/{METADATA_GUARD_UNIT}",
+            "permissions": "0644",
+            "content": metadata_guard_unit(),
+        },
         {
             "path": "/etc/modules-load.d/k8s.conf",
             "permissions": "0644",
@@ -226,7 +309,9 @@ def init_script(master: MasterBootstrap) -> str:
     return f"""#!/bin/bash
 # Control plane: kubeadm init (CA and token pre-generated by Pulumi), then the CNI.
 set -euxo pipefail
-test -f /etc/kubernetes/admin.conf || kubeadm init --config {CONFIG_DIR}/kubeadm.yaml
+# --skip-token-print: the token stays out of this output (the console log and the journal).
+test -f /etc/kubernetes/admin.conf \\
+  || kubeadm init --config {CONFIG_DIR}/kubeadm.yaml --skip-token-print
 export KUBECONFIG=/etc/kubernetes/admin.conf
 kubectl get deployment -n tigera-operator tigera-operator \\
   || kubectl create -f {tigera_operator_url(master.calico_version)}
@@ -237,28 +322,35 @@ install -o ubuntu -g ubuntu -m 0600 /etc/kubernetes/admin.conf /home/ubuntu/.kub
 """
 
 
-def join_command(worker: WorkerBootstrap) -> list[str]:
-    """``kubeadm join`` pinning the cluster CA: never ``--discovery-token-unsafe-skip-...``."""
-    return [
-        "kubeadm",
-        "join",
-        f"{worker.master_ip}:6443",
-        "--token",
-        worker.bootstrap_token,
-        "--discovery-token-ca-cert-hash",
-        worker.ca_cert_hash,
-        "--node-name",
-        worker.node_name,
-        "--cri-socket",
-        CRI_SOCKET,
-    ]
+def kubeadm_join_config(worker: WorkerBootstrap) -> str:
+    """kubeadm's JoinConfiguration: the token and the CA pin (never
+    ``unsafeSkipCAVerification``), read by ``kubeadm join --config`` from a 0600 file."""
+    join = {
+        "apiVersion": worker.kubeadm_api,
+        "kind": "JoinConfiguration",
+        "discovery": {
+            "bootstrapToken": {
+                "apiServerEndpoint": f"{worker.master_ip}:6443",
+                "token": worker.bootstrap_token,
+                "caCertHashes": [worker.ca_cert_hash],
+            }
+        },
+        "nodeRegistration": {"name": worker.node_name, "criSocket": CRI_SOCKET},
+    }
+    return yaml.safe_dump(join, sort_keys=False)
+
+
+def join_command() -> list[str]:
+    """``kubeadm join`` reading :func:`kubeadm_join_config`: no secret on the command line."""
+    return ["kubeadm", "join", "--config", JOIN_CONFIG]
 
 
 def join_script(worker: WorkerBootstrap) -> str:
     """Retry the join until the master's API answers (the nodes boot together)."""
-    command = shlex.join(join_command(worker))
+    command = shlex.join(join_command())
     return f"""#!/bin/bash
 # Join the cluster; the master may still be booting, so retry a bounded number of times.
+# The token is in {JOIN_CONFIG} (0600), so this trace shows none.
 set -uxo pipefail
 test -f /etc/kubernetes/kubelet.conf && exit 0
 for attempt in $(seq 1 {JOIN_ATTEMPTS}); do
@@ -299,7 +391,7 @@ def render_master_user_data(master: MasterBootstrap) -> str:
         "hostname": master.node_name,
         "preserve_hostname": False,
         "write_files": files,
-        "runcmd": [[INSTALL_SCRIPT], [INIT_SCRIPT]],
+        "runcmd": [*_guard_runcmd(), [INSTALL_SCRIPT], [INIT_SCRIPT]],
     }
     return "#cloud-config\n" + _dump(document)
 
@@ -310,12 +402,13 @@ def render_worker_user_data(worker: WorkerBootstrap) -> str:
         raise ValueError("a worker needs the bootstrap token and a sha256: CA pin")
     files = [
         *_common_files(worker),
+        {"path": JOIN_CONFIG, "permissions": "0600", "content": kubeadm_join_config(worker)},
         {"path": JOIN_SCRIPT, "permissions": "0700", "content": join_script(worker)},
     ]
     document = {
         "hostname": worker.node_name,
         "preserve_hostname": False,
         "write_files": files,
-        "runcmd": [[INSTALL_SCRIPT], [JOIN_SCRIPT]],
+        "runcmd": [*_guard_runcmd(), [INSTALL_SCRIPT], [JOIN_SCRIPT]],
     }
     return "#cloud-config\n" + _dump(document)

@@ -46,6 +46,25 @@ def _version(value: Any) -> str:
     return version
 
 
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+MAX_TOKEN_TTL_SECONDS = 24 * 3600
+TOKEN_TTL_VALID = "a Go duration from 1s to 24h, e.g. 24h0m0s or 2h"
+
+
+def _token_ttl(value: Any) -> str:
+    """A bootstrap token lifetime: kubeadm reads ``0s`` as "never expires", and a token that
+    outlives the day the nodes boot in only widens the window in which a leaked one joins a
+    rogue node."""
+    ttl = check_text(value, _DURATION, TOKEN_TTL_VALID)
+    hours, minutes, seconds = (int(part or 0) for part in _DURATION.match(ttl).groups())  # type: ignore[union-attr]
+    total = hours * 3600 + minutes * 60 + seconds
+    if total == 0:
+        raise invalid(f"{ttl!r} never expires", TOKEN_TTL_VALID)
+    if total > MAX_TOKEN_TTL_SECONDS:
+        raise invalid(f"{ttl!r} outlives a day", TOKEN_TTL_VALID)
+    return ttl
+
+
 def _address(value: Any) -> str:
     try:
         return str(ipaddress.ip_address(str(value).strip()))
@@ -87,10 +106,9 @@ class ClusterSettings(ConfigModel):
     """Calico release whose Tigera operator is applied at init."""
     encapsulation: Choice(ENCAPSULATIONS, "encapsulation") = "IPIP"
     """Calico encapsulation: ``IPIP`` (IP protocol 4, with BGP) or ``VXLAN`` (udp 4789)."""
-    bootstrap_token_ttl: Text(r"^(?:\d+h)?(?:\d+m)?(?:\d+s)?$", "a Go duration such as 24h0m0s") = (
-        "24h0m0s"
-    )
-    """Lifetime of the bootstrap token the workers join with."""
+    bootstrap_token_ttl: field_type(TOKEN_TTL_VALID, _token_ttl) = "24h0m0s"
+    """Lifetime of the bootstrap token the workers join with: more than 0s (kubeadm's
+    "never expires") and at most 24h."""
     api_allowed_cidrs: Cidrs = ()
     """Sources allowed to reach the API server (6443) through the floating IP; the
     ``kubernetes`` stack needs at least the address ``pulumi`` runs from."""

@@ -14,6 +14,7 @@ from components.kubeadm.cloudinit import (
     install_script,
     join_command,
     kubeadm_init_config,
+    kubeadm_join_config,
     render_master_user_data,
     render_worker_user_data,
 )
@@ -87,13 +88,19 @@ def test_calico_encapsulation(mode: str, bgp: str) -> None:
     assert network["ipPools"][0]["cidr"] == "172.16.0.0/16"
 
 
-def test_join_command_pins_the_ca() -> None:
-    command = join_command(worker())
-    assert command[:3] == ["kubeadm", "join", "10.1.0.10:6443"]
-    assert command[command.index("--token") + 1] == TOKEN
-    assert command[command.index("--discovery-token-ca-cert-hash") + 1] == PIN
-    assert command[command.index("--node-name") + 1] == "worker2"
-    assert not [arg for arg in command if "unsafe" in arg]
+def test_join_pins_the_ca_from_a_config_file() -> None:
+    assert join_command() == ["kubeadm", "join", "--config", "/etc/cloudlab/kubeadm-join.yaml"]
+    text = kubeadm_join_config(worker())
+    join = yaml.safe_load(text)
+    assert join["apiVersion"] == "kubeadm.k8s.io/v1beta3"
+    discovery = join["discovery"]["bootstrapToken"]
+    assert discovery["apiServerEndpoint"] == "10.1.0.10:6443"
+    assert discovery["token"] == TOKEN
+    assert discovery["caCertHashes"] == [PIN]
+    assert join["nodeRegistration"]["name"] == "worker2"
+    assert "unsafe" not in text.lower()
+    newer = yaml.safe_load(kubeadm_join_config(worker(kubernetes_version="1.31")))
+    assert newer["apiVersion"] == "kubeadm.k8s.io/v1beta4"
 
 
 def test_worker_user_data_is_valid_cloud_config() -> None:

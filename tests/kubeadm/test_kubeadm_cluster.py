@@ -358,7 +358,7 @@ class TestUserData:
         self, lab: Recording
     ) -> None:
         init = file_of(lab, "master", "/usr/local/sbin/cloudlab-k8s-init")["content"]
-        assert "kubeadm init --config /etc/cloudlab/kubeadm.yaml" in init
+        assert "kubeadm init --config /etc/cloudlab/kubeadm.yaml --skip-token-print" in init
         assert file_of(lab, "master", "/etc/kubernetes/pki/ca.crt")["content"] == CA_CERT_PEM
         key = file_of(lab, "master", "/etc/kubernetes/pki/ca.key")
         assert key["permissions"] == "0600"
@@ -372,6 +372,7 @@ class TestUserData:
         assert docs[0]["nodeRegistration"]["name"] == "master"
         assert docs[1]["networking"]["podSubnet"] == "172.16.0.0/16"
         assert cloud_config(lab, "master")["runcmd"] == [
+            ["systemctl", "enable", "--now", "cloudlab-metadata-guard.service"],
             ["/usr/local/sbin/cloudlab-k8s-install"],
             ["/usr/local/sbin/cloudlab-k8s-init"],
         ]
@@ -409,11 +410,28 @@ class TestUserData:
         )
         token = next(master_docs)["bootstrapTokens"][0]["token"]
         join = file_of(lab, worker, "/usr/local/sbin/cloudlab-k8s-join")["content"]
-        assert (
-            f"kubeadm join 192.168.60.10:6443 --token {token} "
-            f"--discovery-token-ca-cert-hash {CA_CERT_HASH} --node-name {worker}"
-        ) in join
+        assert "kubeadm join --config /etc/cloudlab/kubeadm-join.yaml" in join
+        config = file_of(lab, worker, "/etc/cloudlab/kubeadm-join.yaml")
+        assert config["permissions"] == "0600"
+        discovery = yaml.safe_load(config["content"])["discovery"]["bootstrapToken"]
+        assert discovery == {
+            "apiServerEndpoint": "192.168.60.10:6443",
+            "token": token,
+            "caCertHashes": [CA_CERT_HASH],
+        }
         assert cloud_config(lab, worker)["runcmd"][-1] == ["/usr/local/sbin/cloudlab-k8s-join"]
+
+    @pytest.mark.parametrize("node", ["master", "worker1", "worker2"])
+    def test_every_node_guards_the_metadata_service_first(self, lab: Recording, node: str) -> None:
+        """Before anything is installed (so before any pod), at this boot and every later one."""
+        assert cloud_config(lab, node)["runcmd"][0] == [
+            "systemctl", "enable", "--now", "cloudlab-metadata-guard.service",
+        ]  # fmt: skip
+        guard = file_of(lab, node, "/usr/local/sbin/cloudlab-metadata-guard")
+        assert "-t raw -I PREROUTING 1 -i cali+ -d 169.254.169.254/32 -j DROP" in guard["content"]
+        unit = file_of(lab, node, "/etc/systemd/system/cloudlab-metadata-guard.service")
+        assert "ExecStart=/usr/local/sbin/cloudlab-metadata-guard" in unit["content"]
+        assert "Before=network-online.target containerd.service kubelet.service" in unit["content"]
 
     @pytest.mark.parametrize("node", ["master", "worker1", "worker2"])
     def test_ca_verification_is_never_skipped(self, lab: Recording, node: str) -> None:
@@ -466,10 +484,11 @@ class TestOutputsAndOrdering:
                 assert providers[resource.name].startswith(provider.urn + "::")
 
     def test_no_input_names_this_machine(self, lab: Recording) -> None:
-        """Portable: no interpreter, no checkout path, no shell in any input, the pickled
-        dynamic provider included (by reference: its module path, nothing of this machine)."""
-        here = (sys.executable, str(Path(__file__).resolve().parents[2]), "/bin/sh", "python3")
+        """Portable: no interpreter, no checkout path in any input, the pickled dynamic provider
+        included (by reference: its module path, nothing of this machine); no command at all."""
+        here = (sys.executable, str(Path(__file__).resolve().parents[2]))
         for resource in lab:
+            assert not {"create", "interpreter", "dir"} & set(resource.inputs), resource.name
             inputs = dict(resource.inputs)
             pickled = inputs.pop("__provider", None)
             texts = [json.dumps(inputs, default=str)]

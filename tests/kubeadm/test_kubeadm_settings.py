@@ -81,3 +81,20 @@ def test_placement_must_name_a_worker() -> None:
         check_placement(parse_workload_settings({"image": "a", "placement": "worker2"}), cluster)
     with pytest.raises(ConfigError):
         check_placement(parse_workload_settings({"image": "a", "placement": "master"}), cluster)
+
+
+@pytest.mark.parametrize(
+    "ttl",
+    ["0s", "0h0m0s", "0", "", "24h0m1s", "25h", "48h", "1441m", "86401s"],
+)
+def test_token_lifetimes_that_never_end_or_outlive_a_day_are_refused(ttl: str) -> None:
+    """``0s`` is kubeadm's "never expires"; a day is enough to boot every node."""
+    with pytest.raises(ConfigError) as error:
+        parse_cluster_settings({"bootstrapTokenTtl": ttl})
+    assert error.value.key == "cloudlab:kubernetes.bootstrapTokenTtl"
+    assert "24h" in str(error.value)
+
+
+@pytest.mark.parametrize("ttl", ["24h0m0s", "24h", "1h30m", "90m", "2h", "30m0s"])
+def test_token_lifetimes_up_to_a_day_are_kept(ttl: str) -> None:
+    assert parse_cluster_settings({"bootstrapTokenTtl": ttl}).bootstrap_token_ttl == ttl
