@@ -3,9 +3,7 @@ provider over mutual TLS."""
 
 from __future__ import annotations
 
-import datetime
 import json
-import ssl
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -14,10 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from components.dynamic.readiness import (
     ApiReadyArgs,
@@ -27,25 +22,7 @@ from components.dynamic.readiness import (
     ready_nodes,
     wait_until_ready,
 )
-
-
-def node_list(**ready: bool) -> bytes:
-    return json.dumps(
-        {
-            "items": [
-                {
-                    "metadata": {"name": name},
-                    "status": {
-                        "conditions": [
-                            {"type": "MemoryPressure", "status": "False"},
-                            {"type": "Ready", "status": "True" if ok else "False"},
-                        ]
-                    },
-                }
-                for name, ok in ready.items()
-            ]
-        }
-    ).encode()
+from tests.dynamic.api_server import certificate, make_pki, node_list, pem, serve_api
 
 
 class FakeClock:
@@ -174,100 +151,15 @@ def test_unreachable_server_times_out_quickly() -> None:
 # --- the ApiReady resource's provider, against a fake API server over mutual TLS -------------
 
 
-def _cert(
-    subject: str,
-    key: rsa.RSAPrivateKey,
-    issuer: tuple[str, rsa.RSAPrivateKey] | None = None,
-    *,
-    ca: bool = False,
-    names: list[x509.GeneralName] | None = None,
-) -> x509.Certificate:
-    issuer_name, issuer_key = issuer or (subject, key)
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if names:
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-def _pem(value: x509.Certificate | rsa.RSAPrivateKey) -> str:
-    if isinstance(value, x509.Certificate):
-        return value.public_bytes(serialization.Encoding.PEM).decode()
-    return value.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A cluster CA, the API server's certificate (SAN ``kubernetes`` only, as kubeadm's holds
-    it for the floating IP) and an admin client certificate."""
-    ca_key, server_key, admin_key = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(3)
-    )
-    ca = _cert("kubernetes", ca_key, ca=True)
-    server = _cert("kube-apiserver", server_key, ("kubernetes", ca_key),
-                   names=[x509.DNSName("kubernetes")])  # fmt: skip
-    admin = _cert("kubernetes-admin", admin_key, ("kubernetes", ca_key))
-    directory = tmp_path_factory.mktemp("pki")
-    for name, value in (("server.crt", server), ("server.key", server_key), ("ca.crt", ca)):
-        (directory / name).write_text(_pem(value))
-    return {
-        "dir": str(directory),
-        "ca_cert_pem": _pem(ca),
-        "client_cert_pem": _pem(admin),
-        "client_key_pem": _pem(admin_key),
-    }
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture
 def tls_api_server(pki: dict[str, str]) -> Iterator[tuple[str, dict[str, int]]]:
-    """An API server on 127.0.0.1 that requires a client certificate of the cluster CA."""
-    hits: dict[str, int] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits[self.path] = hits.get(self.path, 0) + 1
-            ready = hits[self.path] > 1
-            if self.path == "/readyz":
-                body = b"ok" if ready else b"[-]etcd"
-                status = 200 if ready else 503
-            else:
-                status, body = 200, node_list(master=True, worker1=ready)
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=f"{pki['dir']}/ca.crt")
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.load_cert_chain(f"{pki['dir']}/server.crt", f"{pki['dir']}/server.key")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-    )
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}", hits
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve_api(pki) as served:
+        yield served
 
 
 def gate_props(url: str, pki: dict[str, str], **changes: Any) -> dict[str, Any]:
@@ -308,8 +200,8 @@ def test_create_fails_when_the_client_is_not_the_admin(
     props = gate_props(
         url,
         pki,
-        client_cert_pem=_pem(_cert("stranger", stranger)),
-        client_key_pem=_pem(stranger),
+        client_cert_pem=pem(certificate("stranger", stranger)),
+        client_key_pem=pem(stranger),
         timeout=0.3,
     )
     with pytest.raises(NotReadyError, match="/readyz"):
