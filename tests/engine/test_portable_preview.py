@@ -129,6 +129,8 @@ def test_the_gate_previews_no_change_from_another_clone(
         try:
             first.run("up", "--yes", "--stack", "portable")
             assert hits.get("/readyz", 0) >= 1 and hits.get("/api/v1/nodes", 0) >= 1
+            state = first.run("stack", "export", "--stack", "portable").stdout
+            assert "PRIVATE KEY" not in state, "the admin key must be encrypted in the state"
             share_config(first, second, "portable")
             res = second.run(
                 "preview", "--expect-no-changes", "--diff", "--stack", "portable", check=False
