@@ -63,17 +63,30 @@ def fresh(engine: docker.DockerClient) -> Iterator:
         container.remove(force=True)
 
 
+END = "--cloudlab-end-of-output--"
+
+
 def run(container, *argv: str) -> str:
-    code, output = container.exec_run(list(argv))
-    text = output.decode(errors="replace")
-    assert code == 0, f"{' '.join(argv)} exited {code}:\n{text[-4000:]}"
-    return text
+    """``argv``'s output in the container; it must exit 0. The output ends with a marker line, so
+    that output lost on the way (seen with exec on a loaded engine) is retried, never taken for
+    an empty answer."""
+    script = '"$@"; code=$?; echo; echo ' + END + "; exit $code"
+    for _attempt in range(3):
+        code, output = container.exec_run(["sh", "-c", script, "sh", *argv])
+        text = output.decode(errors="replace")
+        assert code == 0, f"{' '.join(argv)} exited {code}:\n{text[-4000:]}"
+        if END in text:
+            return text[: text.rindex(END)].rstrip("\n")
+    pytest.fail(f"{' '.join(argv)}: no complete output in 3 tries")
 
 
 def processes(container) -> list[str]:
-    """Every process in the container but its PID 1 (``sleep``) and the ``ps`` asking."""
+    """Every process in the container but its PID 1 (``sleep``) and the ``ps`` asking (with
+    the shell of :func:`run` around it)."""
     rows = run(container, "ps", "-eo", "pid=,comm=,args=").splitlines()
-    return [r.strip() for r in rows if r.split()[0] != "1" and r.split()[1] != "ps"]
+    return [
+        r.strip() for r in rows if r.split()[0] != "1" and r.split()[1] != "ps" and END not in r
+    ]
 
 
 def listening(container) -> list[str]:
