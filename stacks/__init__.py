@@ -20,6 +20,9 @@ ENVIRONMENTS: dict[str, str] = {
     "k8s-workload": "stacks.kubernetes_workload",
     "proxmox": "stacks.proxmox",
     "virtualbox": "stacks.virtualbox",
+    "cloudfoundry": "stacks.cloudfoundry",
+    "appengine": "stacks.appengine",
+    "appengine-local": "stacks.appengine_local",
 }
 """Environment name -> module whose ``run(config)`` builds the stack."""
 

@@ -24,6 +24,9 @@ ENVIRONMENT_MODELS: dict[str, str] = {
     "k8s-workload": "components.config.k8s_workload:WorkloadConfig",
     "proxmox": "components.config.proxmox:ProxmoxConfig",
     "virtualbox": "components.config.virtualbox:VirtualBoxConfig",
+    "cloudfoundry": "components.config.paas:CloudFoundryConfig",
+    "appengine": "components.config.paas:AppEngineConfig",
+    "appengine-local": "components.config.paas:AppEngineLocalConfig",
 }
 """The config model of each environment (``cloudlab:environment``) of :mod:`stacks`, by path."""
 

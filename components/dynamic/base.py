@@ -166,6 +166,9 @@ class HashDiffProvider(dyn.ResourceProvider):
     INPUT_KEYS: ClassVar[tuple[str, ...]] = ()
     REPLACE_KEYS: ClassVar[tuple[str, ...]] = ()
     DELETE_BEFORE_REPLACE: ClassVar[bool] = False
+    ADDED_KEYS: ClassVar[tuple[str, ...]] = ()
+    """Inputs added after states were written: one missing from the old hashes counts as unset
+    (``None``), so an object made before the key existed is not replaced while it stays unset."""
 
     def drift(self, olds: Mapping[str, Any]) -> bool:
         """Whether the recorded outputs show a change ``update`` must repair (default: none)."""
@@ -176,8 +179,11 @@ class HashDiffProvider(dyn.ResourceProvider):
         return input_hashes(props, self.INPUT_KEYS)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        old_hashes = dict(olds.get("input_hashes") or {})
+        for key in self.ADDED_KEYS:
+            old_hashes.setdefault(key, value_hash(None))
         return hash_diff(
-            olds,
+            {**olds, "input_hashes": old_hashes},
             news,
             self.INPUT_KEYS,
             self.REPLACE_KEYS,

@@ -108,6 +108,8 @@ class ContainerArgs:
     """CIDRs whose traffic the router source-NATs to its own address on the way out."""
     start_timeout: pulumi.Input[float] = 30.0
     """Seconds that create waits for the container to be running."""
+    memory: pulumi.Input[int] | None = None
+    """Hard memory limit in bytes (swap included: none beyond it); unset: no limit."""
 
     def to_props(self) -> dict[str, Any]:
         return to_props(self)
@@ -116,9 +118,14 @@ class ContainerArgs:
 INPUT_KEYS = (
     "name", "image", "stack", "command", "entrypoint", "env", "networks", "ports", "cap_add",
     "sysctls", "restart_policy", "labels", "routes", "forward", "masquerade", "start_timeout",
+    "memory",
 )  # fmt: skip
 REPLACE_KEYS = tuple(k for k in INPUT_KEYS if k != "start_timeout")
-PUBLIC_KEYS = ("name", "image", "stack", "networks", "ports")
+ADDED_KEYS = ("memory",)
+"""Inputs newer than some states (see :attr:`HashDiffProvider.ADDED_KEYS`)."""
+MIN_MEMORY = 6 * 1024 * 1024
+"""Docker's smallest memory limit."""
+PUBLIC_KEYS = ("name", "image", "stack", "networks", "ports", "memory")
 """Inputs echoed in outputs; the others (env, command...) are only hashed."""
 
 
@@ -134,6 +141,11 @@ def validate(props: dict[str, Any]) -> list[tuple[str, str]]:
     policy = str(props.get("restart_policy") or "no")
     if policy.split(":")[0] not in ("no", "always", "unless-stopped", "on-failure"):
         failures.append(("restart_policy", f"unknown restart policy {policy!r}"))
+    limit = props.get("memory")
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int | float) or int(limit) < MIN_MEMORY
+    ):
+        failures.append(("memory", f"a limit in bytes of at least {MIN_MEMORY} (6 MiB)"))
     for i, p in enumerate(props.get("ports") or []):
         if str(p.get("protocol") or "tcp") not in ("tcp", "udp", "sctp"):
             failures.append((f"ports[{i}].protocol", "tcp, udp or sctp"))
@@ -170,6 +182,7 @@ class ContainerProvider(HashDiffProvider):
 
     INPUT_KEYS = INPUT_KEYS
     REPLACE_KEYS = REPLACE_KEYS
+    ADDED_KEYS = ADDED_KEYS
     DELETE_BEFORE_REPLACE = True
     """Same name and fixed addresses: the old container must go first."""
 
@@ -227,7 +240,10 @@ class ContainerProvider(HashDiffProvider):
             env.update(extra_env)
 
         ports = props.get("ports") or []
+        limit = int(props["memory"]) if props.get("memory") is not None else None
         host_config = api.create_host_config(
+            mem_limit=limit,
+            memswap_limit=limit,
             cap_add=list(props.get("cap_add") or []) or None,
             sysctls={str(k): str(v) for k, v in (props.get("sysctls") or {}).items()} or None,
             restart_policy=_restart_policy(str(props.get("restart_policy") or "no")),
