@@ -563,6 +563,57 @@ def check_kubernetes_workload(res: Res, cfg: Config) -> list[str]:
     return problems
 
 
+# --------------------------------------------------------------------------- policy 6
+# No public PaaS instance without a memory limit.
+
+PAAS_MEMORY = "paas-instances-memory-limited"
+PAAS_APP_LABEL = "cloudlab.paas.app"
+"""Label of the Cloud Foundry stand-in's containers (instances and router)."""
+APPENGINE_STANDARD = "gcp:appengine/standardAppVersion:StandardAppVersion"
+APPENGINE_FLEXIBLE = "gcp:appengine/flexibleAppVersion:FlexibleAppVersion"
+
+
+def _positive(value: Any) -> bool:
+    value = reveal(value)
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def check_paas_memory(res: Res, cfg: Config) -> list[str]:
+    """PaaS instances that serve the public (an App Engine version; a Cloud Foundry stand-in
+    container on the route or publishing a port) have a memory limit: an explicit instance
+    class or memory size, or a Docker memory limit."""
+    del cfg
+    p = res.props
+    if res.type == APPENGINE_STANDARD:
+        if known(prop(p, "instance_class")) and not _text(prop(p, "instance_class")):
+            return [
+                f"App Engine version {res.name!r} has no instance_class: its memory limit is "
+                "whatever the scaling's default class gives (set e.g. B1 or F1)"
+            ]
+        return []
+    if res.type == APPENGINE_FLEXIBLE:
+        memory = _dig(p, ("resources", "memory_gb"))
+        if memory is not UNKNOWN and not _positive(memory):
+            return [f"App Engine flexible version {res.name!r} sets no resources.memory_gb"]
+        return []
+    if res.type != CLOUDLAB_CONTAINER:
+        return []
+    labels = reveal(prop(p, "labels", {})) or {}
+    if not isinstance(labels, Mapping) or PAAS_APP_LABEL not in labels:
+        return []
+    memory = prop(p, "memory")
+    if not known(memory) or _positive(memory):
+        return []
+    name = _text(prop(p, "name")) or res.name
+    public = bool(_port_bindings(res)) or reveal(labels.get("cloudlab.paas.role")) == "instance"
+    if not public:
+        return []
+    return [
+        f"PaaS container {name!r} of app {reveal(labels[PAAS_APP_LABEL])!r} serves the route "
+        "but has no memory limit (set memory, the manifest's limit)"
+    ]
+
+
 # --------------------------------------------------------------------------- the pack
 
 RESOURCE_CHECKS = {
@@ -571,6 +622,7 @@ RESOURCE_CHECKS = {
     SECRETS: check_secret_inputs,
     LEAST_PRIVILEGE: check_container_privileges,
     K8S_BOUNDED: check_kubernetes_workload,
+    PAAS_MEMORY: check_paas_memory,
 }
 """Policy name -> per-resource check."""
 STACK_CHECKS = {
@@ -593,6 +645,8 @@ DESCRIPTIONS = {
     "NET_ADMIN.",
     K8S_BOUNDED: "Kubernetes workloads set CPU and memory limits and use neither the host's "
     "network nor host ports.",
+    PAAS_MEMORY: "No public PaaS instance (App Engine version, Cloud Foundry stand-in container) "
+    "runs without a memory limit.",
 }
 
 

@@ -20,7 +20,7 @@ import pytest
 
 COMPONENTS = Path(__file__).resolve().parents[1] / "components"
 TECHNOLOGIES = {"openstack", "docker", "kubernetes", "proxmox", "virtualbox"}
-LABS = {"calculator", "dockerlab", "kubeadm"}
+LABS = {"calculator", "dockerlab", "kubeadm", "paas"}
 SEAM = "dynamic"
 MOVED = {"local"}
 """Packages kept only so that old import paths (and pickled state) resolve."""

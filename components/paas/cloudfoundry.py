@@ -12,8 +12,9 @@ three parts of ``cf push`` that the lab met, each with the manifest's own values
   ``memory`` as a hard Docker limit (no swap beyond it), named ``<name>-<index>``
   (``HELLO_INSTANCE``, ``CF_INSTANCE_INDEX``) and sharing the network alias ``<name>``. Each
   instance is its own resource, so scaling out adds containers and never restarts one.
-- **the route**: a router container (:mod:`components.paas.router`) publishes one port on
-  ``routeHost`` and spreads requests round-robin over whatever instances the alias resolves to.
+- **the route**: a router container, ``<name>-gateway`` (:mod:`components.paas.router`),
+  publishes one port on ``routeHost`` and spreads requests round-robin over whatever instances
+  the alias resolves to.
 
 What it leaves out: orgs and spaces, the Cloud Controller's API, buildpack detection, health
 checks and the Diego cell's rescheduling (Docker's restart policy stands in), TLS routes.
@@ -128,7 +129,7 @@ class CloudFoundryApp(pulumi.ComponentResource):
         self.router = Container(
             f"{name}-router",
             ContainerArgs(
-                name=f"{m.name}-router",
+                name=f"{m.name}-gateway",  # the app's one published container
                 image=m.image,
                 stack=stack,
                 command=["python3", "-c", router_source(), m.name, str(APP_PORT), str(APP_PORT)],

@@ -126,7 +126,7 @@ def test_raising_the_memory_deploys_one_instance_behind_the_route(cf: PulumiProj
     assert instance.attrs["HostConfig"]["MemorySwap"] == GIB
     env = dict(e.split("=", 1) for e in instance.attrs["Config"]["Env"])
     assert env["JAVA_OPTS"].split()[0] == "-Xmx394118K"
-    router = client.containers.get(f"{APP}-router")
+    router = client.containers.get(f"{APP}-gateway")
     assert router.attrs["HostConfig"]["PortBindings"] == {
         "8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(PORT)}]
     }
