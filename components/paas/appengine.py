@@ -96,6 +96,7 @@ class AppEngineApp(pulumi.ComponentResource):
             service=s.service,
             version_id=s.version_id,
             runtime=s.runtime,
+            entrypoint=gcp.appengine.StandardAppVersionEntrypointArgs(shell=s.entrypoint),
             instance_class=s.instance_class,
             manual_scaling=gcp.appengine.StandardAppVersionManualScalingArgs(instances=s.instances),
             deployment=gcp.appengine.StandardAppVersionDeploymentArgs(

@@ -365,3 +365,50 @@ def test_check_all_names_the_policies() -> None:
 
 def test_every_policy_has_a_description() -> None:
     assert set(p.DESCRIPTIONS) == set(p.RESOURCE_CHECKS) | set(p.STACK_CHECKS)
+
+
+# --- PaaS instances have a memory limit ---------------------------------------------------------
+
+PAAS_LABELS = {"cloudlab.paas.app": "hello-servlet", "cloudlab.paas.role": "instance"}
+
+
+def test_a_paas_instance_with_its_memory_limit_is_fine() -> None:
+    res = container("hello-servlet-0", labels=PAAS_LABELS, memory=1024**3)
+    assert p.check_paas_memory(res, CFG) == []
+
+
+def test_a_paas_instance_without_a_memory_limit_is_rejected() -> None:
+    (found,) = p.check_paas_memory(container("hello-servlet-0", labels=PAAS_LABELS), CFG)
+    assert "PaaS container 'hello-servlet-0' of app 'hello-servlet'" in found
+    assert "no memory limit" in found
+
+
+def test_a_published_paas_container_without_a_limit_is_rejected() -> None:
+    labels = {"cloudlab.paas.app": "hello-servlet", "cloudlab.paas.role": "router"}
+    res = container("hello-servlet-gateway", labels=labels, ports=[port()])
+    assert len(p.check_paas_memory(res, CFG)) == 1
+    assert p.check_paas_memory(container("x-gateway", labels=labels), CFG) == []  # not public
+
+
+def test_containers_of_other_labs_are_not_paas_instances() -> None:
+    assert p.check_paas_memory(container("calc-dev-calculator", ports=[port()]), CFG) == []
+
+
+def test_an_unknown_limit_waits_for_the_update() -> None:
+    res = container("hello-servlet-0", labels=PAAS_LABELS, memory=UNKNOWN)
+    assert p.check_paas_memory(res, CFG) == []
+
+
+def test_an_app_engine_version_needs_an_instance_class() -> None:
+    version = Res(p.APPENGINE_STANDARD, "appengine-version", {"runtime": "java8"})
+    (found,) = p.check_paas_memory(version, CFG)
+    assert "no instance_class" in found
+    ok = Res(p.APPENGINE_STANDARD, "appengine-version", {"instanceClass": "B1"})
+    assert p.check_paas_memory(ok, CFG) == []
+
+
+def test_an_app_engine_flexible_version_needs_a_memory_size() -> None:
+    flexible = Res(p.APPENGINE_FLEXIBLE, "v", {"resources": {"cpu": 1}})
+    assert len(p.check_paas_memory(flexible, CFG)) == 1
+    sized = Res(p.APPENGINE_FLEXIBLE, "v", {"resources": {"memoryGb": 0.5}})
+    assert p.check_paas_memory(sized, CFG) == []

@@ -25,6 +25,7 @@ import stacks
 from tests import harness
 from tests.harness import Recording
 from tests.kubernetes.k8s_support import run_k8s_stack
+from tests.paas.sample import shared_war
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -119,7 +120,22 @@ STACKS = {
     "proxmox": lambda: run_dispatch(stack_config("proxmox")),
     "dockerlab": lambda: run_dispatch(stack_config("dockerlab")),
     "virtualbox": lambda: run_dispatch(stack_config("virtualbox")),
+    # The PaaS lab with a WAR of the tests' own; the manifest's memory raised as the lab did.
+    "cloudfoundry": lambda: run_dispatch(
+        paas_config("cloudfoundry", "cloudlab:cloudfoundry", memory="1G", instances=3)
+    ),
+    "appengine": lambda: run_dispatch(
+        paas_config("appengine", "cloudlab:appengine", project="cloudlab-paas-lab")
+    ),
 }
+
+
+def paas_config(stack: str, key: str, **changes: Any) -> dict[str, Any]:
+    config = stack_config(stack)
+    value = {**json.loads(config[key]), "path": str(shared_war()), **changes}
+    return {**config, key: json.dumps(value)}
+
+
 # Stacks previewed with a policy config of their own (`--policy-pack-config`).
 POLICY_CONFIG = {"dockerlab": REPO / "policy" / "dockerlab.json"}
 
@@ -147,6 +163,21 @@ def test_the_docker_lab_needs_its_policy_config(
     resources = to_resources(pack, run_captured(monkeypatch, STACKS["dockerlab"]))
     found = {(policy, urn.rsplit("::", 1)[-1]) for policy, urn, _ in p.check_all(resources)}
     assert found == {("public-exposure-gateway-only", "lab-ct2")}
+
+
+def test_a_paas_instance_without_its_memory_limit_is_flagged(
+    pack: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check above can fail: the stand-in's instances stripped of their limit are caught."""
+    resources = to_resources(pack, run_captured(monkeypatch, STACKS["cloudfoundry"]))
+    stripped = [
+        p.Res(r.type, r.name, {**r.props, "memory": None}, r.urn)
+        if r.type == p.CLOUDLAB_CONTAINER
+        else r
+        for r in resources
+    ]
+    found = sorted((policy, urn.rsplit("::", 1)[-1]) for policy, urn, _ in p.check_all(stripped))
+    assert found == [(p.PAAS_MEMORY, name) for name in ("cf-0", "cf-1", "cf-2", "cf-router")]
 
 
 def test_the_kubernetes_stack_with_its_api_open_to_the_world_is_flagged(
