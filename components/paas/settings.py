@@ -68,6 +68,15 @@ def _check_war(value: Any) -> str:
 WarPath = field_type("path of a .war file", _check_war)
 
 
+def _check_shell(value: Any) -> str:
+    if not isinstance(value, str):
+        raise invalid(f"expected a shell command, got {value!r}", "text, or empty for none")
+    return value.strip()
+
+
+ShellCommand = field_type("shell command, or empty", _check_shell)
+
+
 def war_file(path: str) -> Path:
     """``path`` as a file, relative to the project directory unless absolute."""
     file = Path(path)
@@ -153,9 +162,9 @@ class AppEngineSettings(ConfigModel):
     """The version deployed."""
     runtime: Text(r"^java\d+$", "java8, java11, java17, java21") = "java8"
     """The runtime of ``appengine-web.xml`` (the lab's java8)."""
-    entrypoint: str = ""
-    """The version's entrypoint shell command; a WAR needs none (the Java runtimes start their
-    own Jetty with it), a runnable JAR would (``java -jar app.jar``)."""
+    entrypoint: ShellCommand = ""
+    """The version's entrypoint shell command; a WAR needs none (the Java runtimes serve it
+    with their own Jetty), a runnable JAR would (``java -jar app.jar``)."""
     instance_class: Text(r"^B(1|2|4|4_1G|8)$", "B1, B2, B4, B4_1G or B8") = "B1"
     """Manual scaling needs a basic (B) instance class."""
     instances: Int(1, 20, "an instance count") = 3
