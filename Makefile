@@ -55,7 +55,7 @@ engine: ## only the Pulumi CLI and language host (the Docker stacks need no plug
 
 # The Docker stacks run on cloudlab's own dynamic providers: their first `make up` skips the
 # provider plugins' builds (about 17 minutes on a fresh machine).
-NO_PLUGIN_STACKS := dev dockerlab virtualbox
+NO_PLUGIN_STACKS := dev dockerlab virtualbox cloudfoundry appengine-local
 STACK_TOOLCHAIN = $(if $(filter $(STACK),$(NO_PLUGIN_STACKS)),engine,toolchain)
 
 docker: ## install and start the Docker engine if needed
