@@ -37,12 +37,10 @@ from components.dynamic.docker.container import (
 from components.dynamic.docker.image import LocalImage, LocalImageArgs
 from components.dynamic.docker.network import Network, NetworkArgs
 from components.paas import router
-from components.paas.settings import CloudFoundryManifest, war_file
+from components.paas.settings import JETTY_RUNNER, CloudFoundryManifest, war_file
 from components.paas.war import file_digest, war_digest
 
 DROPLET_DOCKERFILE = Path(__file__).resolve().parent / "droplet" / "Dockerfile"
-RUNNER = "jetty-runner.jar"
-"""Jetty's runner, which ``make servlet`` copies next to the WAR."""
 APP_PORT = 8080
 """The port every instance (and the router, inside its container) listens on."""
 ROUTER_MEMORY = 64 * 1024 * 1024
@@ -61,7 +59,11 @@ class CloudFoundryAppArgs:
 
 def droplet_hash(war: Path) -> str:
     """What rebuilds the droplet: the WAR's entries, Jetty's runner and the Dockerfile."""
-    parts = (war_digest(war), file_digest(war.parent / RUNNER), file_digest(DROPLET_DOCKERFILE))
+    parts = (
+        war_digest(war),
+        file_digest(war.parent / JETTY_RUNNER),
+        file_digest(DROPLET_DOCKERFILE),
+    )
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -35,6 +35,8 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WAR = "apps/hello-servlet/target/hello.war"
 """What ``make servlet`` builds, relative to the project directory."""
 LOOPBACK = "127.0.0.1 (this machine only)"
+JETTY_RUNNER = "jetty-runner.jar"
+"""Jetty's runner, the stand-in's servlet container: Maven copies it next to the WAR."""
 
 _MEMORY = re.compile(r"^(\d+)\s*(M|MB|G|GB)$", re.IGNORECASE)
 
@@ -134,8 +136,16 @@ class CloudFoundryManifest(ConfigModel):
 
     @model_validator(mode="after")
     def _the_war_exists(self) -> CloudFoundryManifest:
-        """`path` is a WAR that exists (`make servlet` builds the default one)."""
+        """`path` is a WAR that exists, with Jetty's runner beside it (`make servlet` builds
+        both)."""
         _require_war(self.path)
+        runner = war_file(self.path).parent / JETTY_RUNNER
+        if not runner.is_file():
+            raise invalid(
+                f"no {JETTY_RUNNER} beside the WAR ({runner})",
+                "the WAR's directory as `make servlet` leaves it (target/)",
+                "path",
+            )
         return self
 
 

@@ -78,6 +78,13 @@ def test_bad_manifests_name_the_key(war: Path, raw: dict[str, Any], key: str, wo
     assert words in str(error)
 
 
+def test_the_stand_in_needs_jettys_runner_beside_the_war(war: Path) -> None:
+    (war.parent / "jetty-runner.jar").unlink()
+    error = refused(CloudFoundryManifest, {"path": str(war), "memory": "1G"})
+    assert error.key == f"{KEY}.path"
+    assert "no jetty-runner.jar beside the WAR" in error.problem
+
+
 def test_app_engine_needs_a_project(war: Path) -> None:
     error = refused(AppEngineSettings, {"path": str(war)}, "cloudlab:appengine")
     assert error.key == "cloudlab:appengine.project"
