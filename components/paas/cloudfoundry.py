@@ -134,7 +134,7 @@ class CloudFoundryApp(pulumi.ComponentResource):
                 name=f"{m.name}-gateway",  # the app's one published container
                 image=m.image,
                 stack=stack,
-                command=["python3", "-c", router_source(), m.name, str(APP_PORT), str(APP_PORT)],
+                command=router_command(m.name),
                 networks=[NetworkAttachment(network=self.network.name)],
                 ports=[PortBinding(APP_PORT, m.route_port, m.route_host)],
                 memory=ROUTER_MEMORY,
@@ -155,3 +155,11 @@ class CloudFoundryApp(pulumi.ComponentResource):
 def router_source() -> str:
     """The router's program, run with ``python3 -c`` in its container."""
     return Path(router.__file__).read_text()
+
+
+def router_command(app: str) -> list[str]:
+    """The router container's command: the router as ``nobody`` (no root needed for 8080)."""
+    return [
+        *("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"),
+        *("python3", "-c", router_source(), app, str(APP_PORT), str(APP_PORT)),
+    ]

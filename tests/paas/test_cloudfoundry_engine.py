@@ -131,6 +131,9 @@ def test_raising_the_memory_deploys_one_instance_behind_the_route(cf: PulumiProj
         "8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(PORT)}]
     }
     assert router.attrs["HostConfig"]["Memory"] > 0
+    top = router.top(ps_args="-o pid,user,args")
+    users = [row[1] for row in top["Processes"] if "python3" in row[2]]
+    assert users == ["nobody"]  # the router needs no root
 
 
 def test_scaling_to_three_adds_instances_without_restarting_the_first(cf: PulumiProject) -> None:

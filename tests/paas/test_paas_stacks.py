@@ -101,7 +101,10 @@ def test_one_gig_deploys_the_droplet_one_instance_and_the_route(run_stack, war: 
     gateway = rec.named("cf-router").inputs
     assert gateway["name"] == "hello-servlet-gateway"
     assert gateway["image"] == "cloudlab/jre:bookworm"
-    assert gateway["command"] == ["python3", "-c", router_source(), "hello-servlet", "8080", "8080"]
+    assert gateway["command"] == [
+        *("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"),
+        *("python3", "-c", router_source(), "hello-servlet", "8080", "8080"),
+    ]
     assert gateway["ports"] == [
         {"container_port": 8080, "host_port": 8080, "host_ip": "127.0.0.1", "protocol": "tcp"}
     ]
