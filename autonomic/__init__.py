@@ -1,4 +1,4 @@
-"""Autonomic manager of the group's Proxmox containers (LABS.md section 6): a MAPE-K loop.
+"""Autonomic manager of the group's Proxmox containers (docs/labs/proxmox.md): a MAPE-K loop.
 
 monitor (:mod:`autonomic.monitor`) reads the nodes and the group's containers through the
 Proxmox API; analyse and plan (:mod:`autonomic.policy`) are pure functions of that snapshot

@@ -1,4 +1,4 @@
-"""Edge migration (LABS.md section 3): move the FastAPI app to the closest worker.
+"""Edge migration (docs/labs/kubernetes.md): move the FastAPI app to the closest worker.
 
 ``python -m edge measure`` times requests to the app's NodePort on each worker,
 ``python -m edge decide`` picks the closest worker with hysteresis (no flapping),

@@ -1,4 +1,4 @@
-"""The Docker lab (LABS.md section 4): ct1, ct2, its snapshot, ct3, and the orchestration row.
+"""The Docker lab (docs/labs/docker.md): ct1, ct2, its snapshot, ct3, and the orchestration row.
 
 The orchestration row is the calculator twin's ``flat`` topology (five containers from one
 image on one user-defined network with fixed addresses, the calculator published), configured

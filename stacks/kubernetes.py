@@ -1,4 +1,4 @@
-"""The Kubernetes lab on OpenStack (LABS.md section 3): a kubeadm cluster and the FastAPI app.
+"""The Kubernetes lab on OpenStack (docs/labs/kubernetes.md): a kubeadm cluster and the FastAPI app.
 
 The cluster owns its readiness gate and its Kubernetes provider (see
 components/kubeadm/cluster.py); the app is deployed through that provider, after the gate.

@@ -1,4 +1,4 @@
-"""The FastAPI workload alone, on a cluster that already exists (LABS.md section 3).
+"""The FastAPI workload alone, on a cluster that already exists (docs/labs/kubernetes.md).
 
 The cluster is given by ``cloudlab:kubeconfig`` (the kubeconfig itself, set with
 ``pulumi config set --secret cloudlab:kubeconfig < ~/.kube/config``) or by

@@ -1,4 +1,4 @@
-"""The calculator lab on a real OpenStack cloud (LABS.md section 2), with the VM operations
+"""The calculator lab on a real OpenStack cloud (docs/labs/openstack.md), with the VM operations
 the labs exercised (resize, snapshot, a VM booted from a snapshot) driven by config."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The group's LXC fleet on the course's Proxmox cluster (LABS.md section 6).
+"""The group's LXC fleet on the course's Proxmox cluster (docs/labs/proxmox.md).
 
 The provider reads the endpoint and credentials from ``PROXMOX_VE_ENDPOINT`` and
 ``PROXMOX_VE_API_TOKEN`` (or ``PROXMOX_VE_USERNAME``/``PROXMOX_VE_PASSWORD``), never from

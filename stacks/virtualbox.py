@@ -1,4 +1,4 @@
-"""The VirtualBox lab (LABS.md section 5): a NAT VM, its SSH forwarding rule, a clone, a disk
+"""The VirtualBox lab (docs/labs/virtualbox.md): a NAT VM, its SSH forwarding rule, a clone, a disk
 copy, as ``VBoxManage`` commands that ``pulumi destroy`` undoes."""
 
 from __future__ import annotations

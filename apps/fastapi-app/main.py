@@ -1,4 +1,4 @@
-"""The lab's FastAPI app (LABS.md section 3): answers {"hello": "world"} on port 5000."""
+"""The lab's FastAPI app (docs/labs/kubernetes.md): answers {"hello": "world"} on port 5000."""
 
 from fastapi import FastAPI
 

@@ -1,4 +1,4 @@
-"""The calculator lab on OpenStack (LABS.md section 2), flat (stage A) or secured (stage B).
+"""The calculator lab on OpenStack (docs/labs/openstack.md), flat (stage A) or secured (stage B).
 
 secured: the calculator (gateway) VM alone on the front-end network with the only floating
 IP; the four operand VMs on the back-end network; an internal router joining both at the

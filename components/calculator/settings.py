@@ -1,4 +1,5 @@
-"""Settings of the calculator lab (LABS.md sections 1 and 2): the ``cloudlab:calculator`` model.
+"""Settings of the calculator lab (docs/labs/calculator.md, docs/labs/openstack.md): the
+``cloudlab:calculator`` model.
 
 One typed value, :class:`CalculatorSettings`, describes the lab whatever the environment
 (OpenStack VMs or the local Docker twin). Every rule is in the model: the networks are
@@ -59,7 +60,7 @@ Cidrs = CidrList("192.168.18.0/24", unique=True)
 
 
 class ServicePorts(ConfigModel):
-    """TCP port of each operand service (LABS.md section 1)."""
+    """TCP port of each operand service (docs/labs/calculator.md)."""
 
     unknown_key: ClassVar[str] = "unknown operand service"
     object_hint: ClassVar[str | None] = "{sum, sub, mul, div}"

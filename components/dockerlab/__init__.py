@@ -1,4 +1,4 @@
-"""The Docker lab (LABS.md section 4) on this machine's Docker engine. See README.md."""
+"""The Docker lab (docs/labs/docker.md) on this machine's Docker engine. See README.md."""
 
 from .lab import DockerLab, DockerLabArgs
 from .settings import DockerLabSettings, parse_dockerlab_settings

@@ -1,4 +1,4 @@
-"""The Docker lab (LABS.md section 4): ct1, ct2 with nano and sshd, ct2's snapshot, ct3 from it.
+"""The Docker lab (docs/labs/docker.md): ct1, ct2 with nano and sshd, ct2's snapshot, ct3 from it.
 
 - ``ct1``: the plain image (``ubuntu``), kept up by ``sleep infinity`` on Docker's default
   bridge (``172.17.0.x``): the lab's interactive shell is ``docker exec -it ct1 bash``.

@@ -1,4 +1,4 @@
-"""Settings of the Docker lab (LABS.md section 4): the ``cloudlab:dockerlab`` model.
+"""Settings of the Docker lab (docs/labs/docker.md): the ``cloudlab:dockerlab`` model.
 
 Every image name is checked against Docker's reference grammar before any resource is
 registered, so ``DockerPictures:version1`` fails at once with "repository name must be

@@ -1,6 +1,6 @@
 """A VM: its port (fixed address, security groups), the instance, an optional floating IP.
 
-VM operations of the labs (LABS.md section 2):
+VM operations of the labs (docs/labs/openstack.md):
 
 - resize: change the flavor. ``flavor_name`` of ``openstack.compute.Instance`` is updated in
   place ("Changing this resizes the existing server", provider docs), not replaced. Give the
@@ -41,7 +41,7 @@ class FlavorSize:
 
 
 DEFAULT_FLAVOR_SIZES: Mapping[str, FlavorSize] = {
-    # LABS.md section 2: nano (1 vCPU, 512 MB) and small2 (1 vCPU, 1 GB, 20 GB).
+    # docs/labs/openstack.md: nano (1 vCPU, 512 MB) and small2 (1 vCPU, 1 GB, 20 GB).
     "nano": FlavorSize(1, 512),
     "small2": FlavorSize(1, 1024, 20),
     # The other flavors the labs named, at OpenStack's classic m1.* sizes (a cloud's own table

@@ -1,1 +1,1 @@
-"""Proxmox VE building blocks of the labs (LABS.md section 6): the group's LXC fleet."""
+"""Proxmox VE building blocks of the labs (docs/labs/proxmox.md): the group's LXC fleet."""

@@ -1,4 +1,4 @@
-"""Settings of the Proxmox container lab (LABS.md section 6), parsed and validated.
+"""Settings of the Proxmox container lab (docs/labs/proxmox.md), parsed and validated.
 
 :class:`ProxmoxSettings` is the ``cloudlab:proxmox`` model; :func:`parse_proxmox_settings`
 reads the raw config object into it, or raises :class:`ConfigError` naming the offending key

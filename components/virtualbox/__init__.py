@@ -1,4 +1,4 @@
-"""The VirtualBox lab (LABS.md section 5) through ``VBoxManage``. See README.md."""
+"""The VirtualBox lab (docs/labs/virtualbox.md) through ``VBoxManage``. See README.md."""
 
 from .lab import VirtualBoxLab, VirtualBoxLabArgs
 from .settings import VirtualBoxSettings, parse_virtualbox_settings

@@ -1,4 +1,5 @@
-"""The VirtualBox lab (LABS.md section 5) as ``VBoxManage`` commands run by :class:`LocalCommand`.
+"""The VirtualBox lab (docs/labs/virtualbox.md) as ``VBoxManage`` commands run by
+:class:`LocalCommand`.
 
 Order (each step waits for the ones it needs; ``pulumi destroy`` undoes them in reverse):
 

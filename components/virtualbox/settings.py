@@ -1,4 +1,4 @@
-"""Settings of the VirtualBox lab (LABS.md section 5): the ``cloudlab:virtualbox`` model."""
+"""Settings of the VirtualBox lab (docs/labs/virtualbox.md): the ``cloudlab:virtualbox`` model."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ SERVICES = {
 }
 LAB_PROJECT = "cloudlab"
 LAB_USER = "cloudlab"
-# Named as the labs name them (LABS.md): name -> (vCPUs, RAM MiB, disk GiB).
+# Named as the labs name them (docs/labs/openstack.md): name -> (vCPUs, RAM MiB, disk GiB).
 FLAVORS = {
     "nano": (1, 512, 1),
     "tiny": (1, 512, 5),

@@ -1,4 +1,4 @@
-"""CalculatorLab on OpenStack: every fact of LABS.md section 2, resource by resource."""
+"""CalculatorLab on OpenStack: every fact of docs/labs/openstack.md, resource by resource."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Docker lab on the real Pulumi engine and the local Docker engine (LABS.md section 4).
+"""The Docker lab on the real Pulumi engine and the local Docker engine (docs/labs/docker.md).
 
 up; ct1 up; ct2's sshd answering with an SSH banner on 127.0.0.1:2223 (and only there);
 dockerpictures:version1 committed from ct2; ct3 from it with nano; the orchestration row

@@ -1,4 +1,4 @@
-"""The dockerlab stack under mocks: every fact of LABS.md section 4, and validation first."""
+"""The dockerlab stack under mocks: every fact of docs/labs/docker.md, and validation first."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.engine, pytest.mark.docker]
 
 STACK = ENGINE.stack
 URL = ENGINE.url
-TRANSCRIPTS = {  # LABS.md section 1, through the calculator
+TRANSCRIPTS = {  # docs/labs/calculator.md, through the calculator
     "5+6": "result = 11\r\n",
     "5-6": "result = -1\r\n",
     "5*6": "result = 30\r\n",

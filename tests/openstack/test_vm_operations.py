@@ -1,4 +1,4 @@
-"""OpenStack VM operations (LABS.md section 2): resize in place with a warning when shrinking,
+"""OpenStack VM operations (docs/labs/openstack.md): resize in place with a warning when shrinking,
 a snapshot image of a VM, a VM booted from it. Mocks, and the snapshot commands run against a
 fake ``openstack`` client."""
 
@@ -128,7 +128,7 @@ class TestResize:
         )
         assert resize_warning("vm", "b", "a", sizes) is not None  # less RAM
         assert parse_flavor_sizes(None) == dict(DEFAULT_FLAVOR_SIZES)
-        assert DEFAULT_FLAVOR_SIZES["nano"] == FlavorSize(1, 512)  # LABS.md section 2
+        assert DEFAULT_FLAVOR_SIZES["nano"] == FlavorSize(1, 512)  # docs/labs/openstack.md
         assert DEFAULT_FLAVOR_SIZES["small2"] == FlavorSize(1, 1024, 20)
 
     @pytest.mark.parametrize(

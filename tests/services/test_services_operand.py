@@ -1,4 +1,5 @@
-"""The sum/sub/mul/div services over real HTTP: LABS.md transcripts, JS numbers, bad bodies."""
+"""The sum/sub/mul/div services over real HTTP: the transcripts of docs/labs/calculator.md, JS
+numbers, bad bodies."""
 
 from __future__ import annotations
 
