@@ -6,9 +6,6 @@ imports inside functions):
 - the offline stand-ins (``dynamic``) import no component package but their own;
 - labs (``calculator``, ``dockerlab``, ``kubeadm``) compose building blocks and stand-ins;
 - no package imports the environments' config models (``components.config``): stacks do.
-
-A module whose whole job is to keep an old import path alive (``sys.modules[__name__] = ...``)
-is an alias of the module it names, not code of its package, and is left out.
 """
 
 from __future__ import annotations
@@ -22,28 +19,15 @@ COMPONENTS = Path(__file__).resolve().parents[1] / "components"
 TECHNOLOGIES = {"openstack", "docker", "kubernetes", "proxmox", "virtualbox"}
 LABS = {"calculator", "dockerlab", "kubeadm", "paas"}
 SEAM = "dynamic"
-MOVED = {"local"}
-"""Packages kept only so that old import paths (and pickled state) resolve."""
 SHARED = {"errors", "settings"}
 """Modules every package may use (config errors, and the settings models' base and adapter)."""
 TOP = {"config", "config_reference"}
 """The environments' config models, which name every lab's settings: only stacks use them."""
 
 
-def _is_alias(tree: ast.Module) -> bool:
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            target = node.targets[0]
-            if isinstance(target, ast.Subscript) and ast.unparse(target) == "sys.modules[__name__]":
-                return True
-    return False
-
-
 def imported_packages(path: Path) -> set[str]:
     """``components.<package>`` names a module imports (relative imports resolved)."""
     tree = ast.parse(path.read_text())
-    if _is_alias(tree):
-        return set()
     package = path.relative_to(COMPONENTS).parts[0]
     found = set()
     for node in ast.walk(tree):
@@ -68,7 +52,7 @@ def modules_of(package: str) -> list[Path]:
 
 def test_every_package_is_classified() -> None:
     packages = {p.name for p in COMPONENTS.iterdir() if p.is_dir() and p.name != "__pycache__"}
-    assert packages == TECHNOLOGIES | LABS | MOVED | {SEAM, "config"}
+    assert packages == TECHNOLOGIES | LABS | {SEAM, "config"}
 
 
 @pytest.mark.parametrize("technology", sorted(TECHNOLOGIES))
@@ -79,17 +63,11 @@ def test_a_technology_imports_no_other_technology_and_no_lab(technology: str) ->
         assert not wrong, f"{module.relative_to(COMPONENTS)} imports components.{wrong}"
 
 
-@pytest.mark.parametrize("package", sorted(TECHNOLOGIES | LABS | MOVED | {SEAM}))
+@pytest.mark.parametrize("package", sorted(TECHNOLOGIES | LABS | {SEAM}))
 def test_no_package_imports_the_environments_config(package: str) -> None:
     for module in modules_of(package):
         wrong = imported_packages(module) & TOP
         assert not wrong, f"{module.relative_to(COMPONENTS)} imports components.{wrong}"
-
-
-@pytest.mark.parametrize("package", sorted(MOVED))
-def test_a_moved_package_only_points_at_the_seam(package: str) -> None:
-    for module in modules_of(package):
-        assert imported_packages(module) <= {SEAM}, module.relative_to(COMPONENTS)
 
 
 def test_the_stand_ins_import_no_component() -> None:
@@ -106,8 +84,3 @@ def test_the_openstack_snapshot_reaches_its_command_through_the_seam() -> None:
         "openstack",
     }
 
-
-def test_aliases_are_told_apart_from_code() -> None:
-    """The rule must not be escaped by an ordinary module: only the alias form is left out."""
-    assert imported_packages(COMPONENTS / "docker" / "calculator_twin.py") == set()
-    assert imported_packages(COMPONENTS / "calculator" / "docker_twin.py") >= {"dynamic", "docker"}

@@ -35,11 +35,6 @@ from components.openstack.vm import (
     VmSnapshotArgs,
 )
 
-ROOT = pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)
-"""Where snapshots and restored VMs sat before the lab owned them: at the stack's top level
-(the alias keeps a stack deployed then from replacing them)."""
-
-
 @dataclass
 class CalculatorLabArgs:
     """Arguments of :class:`CalculatorLab`: the lab, and the VM operations done on it."""
@@ -266,7 +261,7 @@ class CalculatorLab(pulumi.ComponentResource):
         """A Glance image of each VM ``snapshots`` names, and each ``restored`` VM booted from
         one, in the network and groups of the VM the snapshot was taken of."""
         args = self._args
-        moved = pulumi.ResourceOptions(parent=self, aliases=[ROOT])
+        child = pulumi.ResourceOptions(parent=self)
         self.snapshots = {
             image: VmSnapshot(
                 f"{self._name}-snapshot-{image}",
@@ -275,7 +270,7 @@ class CalculatorLab(pulumi.ComponentResource):
                     image_name=image,
                     environment=dict(args.snapshot_environment),
                 ),
-                moved,
+                child,
             )
             for image, vm in args.snapshots.items()
         }
@@ -292,7 +287,7 @@ class CalculatorLab(pulumi.ComponentResource):
                     security_group_ids=groups,
                     image_after=[self.snapshots[image]],
                 ),
-                moved,
+                child,
             )
 
 

@@ -68,7 +68,3 @@ class DockerSettings(ConfigModel):
             "from other machines, not only from this one (127.0.0.1 keeps it local)"
         )
 
-
-def parse_docker_settings(raw: Mapping[str, Any] | None) -> DockerSettings:
-    """Validate the raw ``cloudlab:docker`` object; missing keys take the defaults."""
-    return load_settings(DockerSettings, raw, CONFIG_KEY)

@@ -108,7 +108,3 @@ class DockerLabSettings(ConfigModel):
         """``version1`` of ``dockerpictures:version1`` (``latest`` when none is given)."""
         return _split(self.snapshot_image)[1]
 
-
-def parse_dockerlab_settings(raw: Mapping[str, Any] | None) -> DockerLabSettings:
-    """Validate the raw ``cloudlab:dockerlab`` object; missing keys take the lab's values."""
-    return load_settings(DockerLabSettings, raw, CONFIG_KEY)

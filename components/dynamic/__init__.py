@@ -13,8 +13,6 @@ them with its own Pulumi *dynamic providers*, which the engine runs without a pl
   command at all: nothing of the machine that runs it is stored).
 
 The engine stores each provider pickled by its module path in the state, so a provider's
-module path is part of the state's format: the paths these modules had before they moved
-here (``components.docker.<module>``, ``components.docker.spec``,
-``components.local.command``) stay importable as thin re-exports. A lab's components import
+module path is part of the state's format (see docs/upgrading.md). A lab's components import
 the stand-ins from here; the stand-ins import no component.
 """

@@ -2,8 +2,7 @@
 
 cloudlab's stand-in for pulumi-command's ``local.Command``, whose provider plugin cannot be
 built here. A Pulumi dynamic provider (no plugin binary), pickled by reference like the Docker
-ones, so the dynamic-provider process must be able to import ``components.dynamic`` (and, for
-state written before the move, ``components.local.command``).
+ones, so the dynamic-provider process must be able to import ``components.dynamic``.
 
 Semantics (what ``diff`` decides):
 

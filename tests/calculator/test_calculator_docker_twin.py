@@ -176,13 +176,3 @@ def test_cloud_only_settings_and_a_public_publish_host_are_warned_about(
     assert len(seen) == 2
     assert "cloudlab:calculator.flavor, cloudlab:calculator.sshAllowedCidrs" in seen[0]
     assert "reachable from other machines" in seen[1]
-
-
-def test_the_twins_old_module_path_is_the_same_module() -> None:
-    """components/docker/calculator_twin.py moved into the lab's package; code that imports
-    the old path (bench/bench_twin.py) gets the very module."""
-    import importlib
-
-    old = importlib.import_module("components.docker.calculator_twin")
-    assert old is importlib.import_module("components.calculator.docker_twin")
-    assert old.CalculatorTwin.__module__ == "components.calculator.docker_twin"

@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 
 import pytest
 
-from tests.alias_support import old_urns, record_aliases
 from tests.harness import Recording
 from tests.openstack_types import (
     FIP,
@@ -289,8 +288,7 @@ class TestScaling:
 
 
 class TestVmOperationsBelongToTheLab:
-    """Snapshots and restored VMs are the lab's children now; a stack deployed when the stack
-    module built them at its top level keeps them (aliases), children included."""
+    """Snapshots and restored VMs are the lab's children."""
 
     OPERATIONS: ClassVar[dict[str, dict[str, str]]] = {
         "snapshots": {"calculator-snapshot": "calculator"},
@@ -298,33 +296,18 @@ class TestVmOperationsBelongToTheLab:
     }
 
     @pytest.fixture
-    def recorded(self, run_stack, monkeypatch: pytest.MonkeyPatch):
-        aliases = record_aliases(monkeypatch)
+    def recorded(self, run_stack):
         config = {**openstack_config(), "cloudlab:vmOperations": self.OPERATIONS}
-        return run_stack("openstack", config), aliases
+        return run_stack("openstack", config)
 
     def test_they_are_children_of_the_lab(self, recorded) -> None:
-        rec, _ = recorded
+        rec = recorded
         assert rec.named("calc-calculator-copy").parent_type == LAB
         assert rec.named("calc-snapshot-calculator-snapshot").parent_type == LAB
         (command,) = rec.of_type("pulumi-python:dynamic/cloudlab/local:Command")
         assert command.parent_type == "cloudlab:openstack:VmSnapshot"
 
-    @pytest.mark.parametrize(
-        ("name", "typ"),
-        [
-            ("calc-snapshot-calculator-snapshot", "cloudlab:openstack:VmSnapshot"),
-            ("calc-calculator-copy", "cloudlab:openstack:Vm"),
-        ],
-    )
-    def test_their_top_level_urns_of_before_are_aliases(self, recorded, name, typ) -> None:
-        _, aliases = recorded
-        (urn,) = [u for u in aliases if u.endswith(f"::{name}")]
-        assert urn.split("::")[2] == f"{LAB}${typ}"
-        prefix = urn.split("::")[0] + "::" + urn.split("::")[1]
-        assert f"{prefix}::{typ}::{name}" in old_urns(urn, aliases[urn])
-
     def test_the_lab_exports_the_restored_vm_and_the_snapshot(self, recorded) -> None:
-        rec, _ = recorded
+        rec = recorded
         assert rec.exports["privateIps"]["calculator-copy"].startswith("192.168.210.")
         assert set(rec.exports["snapshots"]) == {"calculator-snapshot"}

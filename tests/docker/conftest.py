@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from components.docker import cleanup, docker_client
+from components.dynamic.docker import cleanup, docker_client
 
 BASE_IMAGE = "cloudlab/base:bookworm"
 

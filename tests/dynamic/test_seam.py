@@ -1,13 +1,11 @@
-"""The offline stand-ins behind one seam (components.dynamic), and the old paths state needs.
+"""The offline stand-ins behind one seam (components.dynamic).
 
 The engine stores each dynamic provider pickled by reference (module path and class name) in
-the state; a stack deployed before the move names ``components.docker.<module>`` and
-``components.local.command``, and the engine loads those to refresh, update or delete.
+the state, so the seam's module paths are part of the state's format.
 """
 
 from __future__ import annotations
 
-import importlib
 import pickle
 
 import pulumi.dynamic as dyn
@@ -15,42 +13,6 @@ import pytest
 
 from components.dynamic import base, command
 from components.dynamic.docker import commit, container, image, network
-
-PICKLED_BEFORE_THE_MOVE = {
-    "components.docker.container": ("ContainerProvider", container),
-    "components.docker.network": ("NetworkProvider", network),
-    "components.docker.image": ("LocalImageProvider", image),
-    "components.docker.commit": ("CommittedImageProvider", commit),
-    "components.local.command": ("LocalCommandProvider", command),
-}
-
-
-@pytest.mark.parametrize(("path", "found"), PICKLED_BEFORE_THE_MOVE.items())
-def test_a_provider_pickled_under_its_old_path_loads_as_the_new_class(
-    path: str, found: tuple[str, object]
-) -> None:
-    name, module = found
-    # Protocol 0's GLOBAL opcode: exactly the by-reference form dill writes for a class.
-    loaded = pickle.loads(f"c{path}\n{name}\n.".encode())
-    assert loaded is getattr(module, name)
-    assert issubclass(loaded, base.HashDiffProvider)
-
-
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [
-        ("components.docker.spec", "components.dynamic.base"),
-        ("components.docker.client", "components.dynamic.docker.client"),
-        ("components.docker.cleanup", "components.dynamic.docker.cleanup"),
-        ("components.docker.container", "components.dynamic.docker.container"),
-        ("components.local.command", "components.dynamic.command"),
-    ],
-)
-def test_an_old_module_path_is_the_moved_module_itself(old: str, new: str) -> None:
-    """The same module object, so every name (private ones, constants) and every patch of it
-    is shared."""
-    assert importlib.import_module(old) is importlib.import_module(new)
-
 
 def test_new_providers_pickle_under_the_seams_path() -> None:
     dumped = pickle.dumps(container.ContainerProvider)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from components.docker.cleanup import cleanup
+from components.dynamic.docker.cleanup import cleanup
 from tests.engine.pulumi_project import PulumiProject, docker_engine, make_project
 from tests.engine.twins import ENGINE
 

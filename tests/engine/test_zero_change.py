@@ -1,13 +1,17 @@
-"""A `dev` stack deployed with the code of before the redesign updates with zero changes.
+"""A `dev` stack deployed with the code of before the redesign upgrades as docs/upgrading.md says.
 
 The redesign of issue 13 moved the components (the calculator lab's package, the offline
-stand-ins behind components/dynamic) and kept every type token and resource name, or gave an
-alias. The proof, on the real engine and the real Docker: in one project directory and one
-state backend, ``pulumi up`` of the `dev` config with the code of BASE_COMMIT; then, with this
-tree's code in the same place, a preview and an update that must change nothing (``pulumi
---expect-no-changes`` fails the command otherwise). In between, a refresh reads every object
-through the providers as the old state pickled them (``components.docker.<module>``), which
-proves the old module paths still load. Then destroy, leaving nothing labelled with the stack.
+stand-ins behind components/dynamic) and kept every type token and resource name. The engine
+stores each dynamic provider pickled by module path, so the state of before names
+``components.docker.<module>``; the release PREVIOUS_RELEASE still imported those paths (alias
+modules, since removed), and one ``pulumi up`` with it rewrites every pickle under the new paths.
+The proof, on the real engine and the real Docker, in one project directory and one state
+backend: ``pulumi up`` of the `dev` config with the code of BASE_COMMIT; one ``up`` with the code
+of PREVIOUS_RELEASE, which must change nothing and leave only new paths in the state; then, with
+this tree's code in the same place, a preview, a refresh (every object read through the
+providers as the state pickled them) and an update that must change nothing (``pulumi
+--expect-no-changes`` fails the command otherwise). Then destroy, leaving nothing labelled with
+the stack.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ pytestmark = [pytest.mark.engine, pytest.mark.docker]
 
 BASE_COMMIT = "a548d8a1660abf8cff7869681064f6f6949ad864"
 """The last commit before the redesign (`quota.py: drop a leftover alias of _limit`)."""
+PREVIOUS_RELEASE = "aa4f8e42ea5ce5695aa2da90df9a997d05e9ccb2"
+"""The last commit with the old module paths' aliases (`docs/security-kubeadm.md: ...`)."""
 STACK = ZERO_CHANGE.stack
 URL = ZERO_CHANGE.url
 OLD_PROVIDER_PATHS = ("components.docker.container", "components.docker.network")
@@ -106,10 +112,21 @@ def deployed_before(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pulumi
 
 
 @pytest.fixture(scope="module")
-def updated(deployed_before: PulumiProject) -> dict[str, subprocess.CompletedProcess]:
-    """The same stack with this tree's code: preview, refresh, update."""
+def migrated(deployed_before: PulumiProject) -> subprocess.CompletedProcess:
+    """The same stack after one ``up`` with the previous release's code."""
     project = deployed_before
     assert pickled_provider_paths(project) >= set(OLD_PROVIDER_PATHS)
+    use_code(project.workdir, PREVIOUS_RELEASE)
+    return project.run("up", "--yes", "--expect-no-changes", "--stack", STACK, check=False)
+
+
+@pytest.fixture(scope="module")
+def updated(
+    deployed_before: PulumiProject, migrated: subprocess.CompletedProcess
+) -> dict[str, subprocess.CompletedProcess]:
+    """The migrated stack with this tree's code: preview, refresh, update."""
+    project = deployed_before
+    _ok(migrated)
     use_code(project.workdir, None)
     return {
         "preview": project.run(
@@ -158,8 +175,15 @@ def test_the_new_code_previews_no_change(updated: dict) -> None:
         assert change not in out, out
 
 
-def test_the_old_provider_paths_load_for_a_refresh(updated: dict) -> None:
-    """Refresh reads each object with the provider its state pickled (old module paths)."""
+def test_one_up_with_the_previous_release_rewrites_the_providers_under_their_new_paths(
+    deployed_before: PulumiProject, migrated: subprocess.CompletedProcess
+) -> None:
+    assert "11 unchanged" in _ok(migrated)
+    assert pickled_provider_paths(deployed_before) == set(NEW_PROVIDER_PATHS)
+
+
+def test_the_migrated_state_loads_for_a_refresh(updated: dict) -> None:
+    """Refresh reads each object with the provider its state pickled (new module paths)."""
     _ok(updated["refresh"])
 
 
@@ -172,7 +196,7 @@ def test_the_new_code_updates_with_no_change(updated: dict) -> None:
     assert post("(5+6)*2") == "result = 22\r\n"
 
 
-def test_the_update_rewrote_the_providers_under_their_new_paths(
+def test_the_update_keeps_the_providers_under_their_new_paths(
     deployed_before: PulumiProject, updated: dict
 ) -> None:
     _ok(updated["up"])

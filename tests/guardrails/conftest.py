@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from components.docker.cleanup import cleanup
+from components.dynamic.docker.cleanup import cleanup
 from tests.engine.pulumi_project import docker_engine, make_project
 from tests.engine.twins import GUARDRAILS
 from tests.guardrails.twin import STACK, URL, Twin, wait_answer
