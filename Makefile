@@ -27,7 +27,7 @@ PULUMI_HINTED = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/pulumi-hints.sh
 # (scripts/stack-config.sh). STACK_CONFIG makes it and creates the stack when missing.
 STACK_CONFIG = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/stack-config.sh
 
-.PHONY: help venv toolchain engine docker base-image lab-image state shell up check down preview test test-unit lint bench \
+.PHONY: help venv venv-dev docs toolchain engine docker base-image lab-image state shell up check down preview test test-unit lint bench \
 	policy bench-load bench-services bench-node bench-program bench-twin bench-openstack edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
 	k8s k8s-down openstack openstack-down proxmox servlet jre-image
 help: ## list the targets
@@ -35,17 +35,28 @@ help: ## list the targets
 		'{ n[NR] = $$1; d[NR] = $$2; if (length($$1) > w) w = length($$1) } \
 		END { for (i = 1; i <= NR; i++) printf("  make %-" w "s  %s\n", n[i], d[i]) }'
 
-$(VENV)/.installed: requirements.txt
+# Two layers: what the Pulumi program needs (requirements.txt; `make up` installs no more), and
+# the development, test, lint and docs tools (requirements-dev.txt) for test, lint, docs, bench.
+define PIP_INSTALL
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@. scripts/lib/progress.sh; PROGRESS_PREFIX=venv; t0=$$(date +%s); \
-	progress_say "pip install -r requirements.txt into $(VENV) (first time ~2 min; log: $(VENV)/pip.log)"; \
+	progress_say "pip install $(1) into $(VENV) (first time ~2 min; log: $(VENV)/pip.log)"; \
 	: > $(VENV)/pip.log; \
 	progress_run "pip install" $(VENV)/pip.log $(VENV)/bin/pip install --disable-pip-version-check \
-		--progress-bar off -r requirements.txt; \
+		--progress-bar off $(1); \
 	progress_say "done in $$(progress_elapsed $$t0)"
 	@touch $@
+endef
 
-venv: $(VENV)/.installed ## create the virtualenv with the pinned packages
+$(VENV)/.installed: requirements.txt
+	$(call PIP_INSTALL,-r requirements.txt)
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt
+	$(call PIP_INSTALL,-r requirements.txt -r requirements-dev.txt)
+
+venv: $(VENV)/.installed ## create the virtualenv with the pinned packages the program needs
+
+venv-dev: $(VENV)/.installed-dev ## the same, plus the development, test, lint and docs tools
 
 toolchain: ## find or build the Pulumi CLI, language host and plugins (cached)
 	@scripts/toolchain.sh >/dev/null
@@ -61,19 +72,19 @@ STACK_TOOLCHAIN = $(if $(filter $(STACK),$(NO_PLUGIN_STACKS)),engine,toolchain)
 docker: ## install and start the Docker engine if needed
 	@scripts/docker-engine.sh
 
-k8s: venv ## start the local Kubernetes control plane (etcd, apiserver, kwok nodes) on 127.0.0.1
+k8s: venv-dev ## start the local Kubernetes control plane (etcd, apiserver, kwok nodes) on 127.0.0.1
 	$(VENV)/bin/python -m localcloud.k8s up
 
 k8s-down: ## stop the local Kubernetes control plane (state kept in ~/.cloudlab/k8s)
 	$$(test -x $(VENV)/bin/python && echo $(VENV)/bin/python || echo $(PYTHON)) -m localcloud.k8s down
 
-openstack: venv ## start the local OpenStack on 127.0.0.1 (then: eval the lines it prints)
+openstack: venv-dev ## start the local OpenStack on 127.0.0.1 (then: eval the lines it prints)
 	$(VENV)/bin/python -m localcloud.openstack up
 
 openstack-down: ## stop the local OpenStack (state kept in ~/.cloudlab/openstack)
 	$$(test -x $(VENV)/bin/python && echo $(VENV)/bin/python || echo $(PYTHON)) -m localcloud.openstack down
 
-proxmox: venv ## serve a Proxmox VE API on 127.0.0.1 (prints what to export; Ctrl-C stops it)
+proxmox: venv-dev ## serve a Proxmox VE API on 127.0.0.1 (prints what to export; Ctrl-C stops it)
 	@$(VENV)/bin/python -m localcloud.proxmox
 
 base-image: docker ## build the local base image if missing
@@ -139,22 +150,26 @@ policy: venv $(STACK_TOOLCHAIN) state ## preview STACK with the policy pack (fai
 		--config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml \
 		$$(test -f policy/$(STACK).json && echo --policy-pack-config policy/$(STACK).json)
 
-test: venv toolchain base-image lab-image jre-image servlet ## run every test (mocks, services, real engine, Docker)
+test: venv-dev toolchain base-image lab-image jre-image servlet ## run every test (mocks, services, real engine, Docker)
 	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/pytest
 
-test-unit: venv ## only the tests that need neither the engine, Docker nor the local clouds
+test-unit: venv-dev ## only the tests that need neither the engine, Docker nor the local clouds
 	$(VENV)/bin/pytest -m "not engine and not docker and not k8s and not openstack and not netns"
 
-lint: venv ## ruff
+lint: venv-dev ## ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+docs: venv-dev ## build the docs site into site/ (mkdocs --strict: a broken link fails)
+	$(VENV)/bin/python -m docs_tools.config_reference --check
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
 bench: bench-program bench-services bench-node bench-twin bench-load bench-openstack ## run every benchmark
 
-bench-program: venv ## program evaluation under mocks, 4 vs 100 operand VMs, graph depth
+bench-program: venv-dev ## program evaluation under mocks, 4 vs 100 operand VMs, graph depth
 	$(VENV)/bin/python -m bench.bench_program
 
-bench-twin: venv toolchain base-image ## pulumi up vs docker-compose up of the twin
+bench-twin: venv-dev toolchain base-image ## pulumi up vs docker-compose up of the twin
 	@command -v docker-compose >/dev/null || scripts/apt-install.sh --step compose
 	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m bench.bench_twin
 
@@ -170,15 +185,15 @@ autonomic-cleanup: venv ## stop and delete every container of the group
 
 # OPENSTACK_BOOT_SECONDS=20 imitates a real cloud (nova-compute restarted, then put back).
 OPENSTACK_BOOT_SECONDS ?= 0
-bench-openstack: venv toolchain ## pulumi up vs openstacksdk vs openstack CLI on the local OpenStack
+bench-openstack: venv-dev toolchain ## pulumi up vs openstacksdk vs openstack CLI on the local OpenStack
 	$(VENV)/bin/python -m localcloud.openstack up >/dev/null
 	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m bench.bench_openstack \
 		--boot-seconds $(OPENSTACK_BOOT_SECONDS)
 
-bench-services: venv ## the services in-process, requests per second
+bench-services: venv-dev ## the services in-process, requests per second
 	$(VENV)/bin/python -m bench.bench_services
 
-bench-node: venv ## the services vs a Node.js http reference: req/s, p50/p99, ratios (needs node)
+bench-node: venv-dev ## the services vs a Node.js http reference: req/s, p50/p99, ratios (needs node)
 	$(VENV)/bin/python -m bench.bench_node
 
 bench-load: up ## 2,000 requests through the twin's 127.0.0.1:50005 vs one operand service

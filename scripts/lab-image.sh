@@ -4,7 +4,8 @@
 #   scripts/lab-image.sh [IMAGE]        default IMAGE: cloudlab/lab:bookworm
 #
 # The Docker lab's ct2 is "ubuntu with nano and an SSH server". On a machine that reaches Docker
-# Hub, images/ct2/Dockerfile builds it FROM ubuntu and installs nano and openssh-server with apt.
+# Hub, components/dockerlab/images/ct2/Dockerfile builds it FROM ubuntu and installs nano and
+# openssh-server with apt.
 # This machine reaches no registry and `apt-get` does not work inside `docker build` here, so the
 # packages come in with the root file system instead (scripts/debian-image.sh). Set the stack's
 # cloudlab:dockerlab.sshBaseImage to IMAGE (Pulumi.dockerlab.yaml does).

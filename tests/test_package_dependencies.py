@@ -21,7 +21,7 @@ LABS = {"calculator", "dockerlab", "kubeadm", "paas"}
 SEAM = "dynamic"
 SHARED = {"errors", "settings"}
 """Modules every package may use (config errors, and the settings models' base and adapter)."""
-TOP = {"config", "config_reference"}
+TOP = {"config"}
 """The environments' config models, which name every lab's settings: only stacks use them."""
 
 
@@ -83,4 +83,3 @@ def test_the_openstack_snapshot_reaches_its_command_through_the_seam() -> None:
         "errors",
         "openstack",
     }
-

@@ -18,7 +18,6 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -33,13 +32,19 @@ from components.dynamic.docker.container import (
     PortBinding,
     Route,
 )
-from components.dynamic.docker.image import LocalImage, LocalImageArgs, context_hash
+from components.dynamic.docker.image import (
+    LocalImage,
+    LocalImageArgs,
+    context_hash,
+    package_context,
+)
 from components.dynamic.docker.network import Network, NetworkArgs
 
 IMAGE_ID_LABEL = "cloudlab.image-id"
 """Label holding the id of the image a twin container was created from."""
 
-SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
+SERVICES_DIR = package_context("services")
+"""The services' sources and Dockerfile: the build context of the calculator's image."""
 FIRST_HOST = 10
 """Containers get fixed addresses from ``.<FIRST_HOST + 1>`` on, as the lab's VMs did."""
 

@@ -35,6 +35,7 @@ from components.openstack.vm import (
     VmSnapshotArgs,
 )
 
+
 @dataclass
 class CalculatorLabArgs:
     """Arguments of :class:`CalculatorLab`: the lab, and the VM operations done on it."""

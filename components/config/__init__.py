@@ -4,7 +4,7 @@ keys it reads (each one a lab's settings model), with the rules that span keys.
 One module per environment, so that a stack's program imports only its own labs' settings
 (all of them cost about 0.1 s of every ``pulumi up``). A stack calls :func:`load_config` with
 its model first, so it registers nothing unless the whole config is valid, and validates
-nothing itself. ``python -m components.config_reference`` writes the README's configuration
+nothing itself. ``python -m docs_tools.config_reference`` writes the docs site's configuration
 reference from these models (:func:`environment_configs`).
 """
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from components.settings import (
@@ -13,7 +12,6 @@ from components.settings import (
     IPv4Address,
     field_type,
     invalid,
-    load_settings,
 )
 
 CONFIG_KEY = "cloudlab:docker"
@@ -67,4 +65,3 @@ class DockerSettings(ConfigModel):
             f"{CONFIG_KEY}.publishHost {self.publish_host}: the calculator is reachable "
             "from other machines, not only from this one (127.0.0.1 keeps it local)"
         )
-

@@ -14,17 +14,21 @@ in its ``flat`` topology, composed by ``stacks/dockerlab.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 
 from components.dockerlab.settings import DockerLabSettings
 from components.dynamic.docker.commit import CommittedImage, CommittedImageArgs
 from components.dynamic.docker.container import Container, ContainerArgs, PortBinding
-from components.dynamic.docker.image import LocalImage, LocalImageArgs, context_hash
+from components.dynamic.docker.image import (
+    LocalImage,
+    LocalImageArgs,
+    context_hash,
+    package_context,
+)
 
-IMAGES_DIR = Path(__file__).resolve().parents[2] / "images"
-"""Build contexts of the lab's images (``images/ct1``, ``images/ct2``)."""
+IMAGES_DIR = package_context("components.dockerlab", "images")
+"""Build contexts of the lab's images (``images/ct1``, ``images/ct2``), shipped with the package."""
 
 
 @dataclass

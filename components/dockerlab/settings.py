@@ -7,7 +7,6 @@ lowercase" instead of half-way through ``pulumi up`` (the lab hit it at ``docker
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from pydantic import model_validator
@@ -20,7 +19,6 @@ from components.settings import (
     Port,
     field_type,
     invalid,
-    load_settings,
 )
 
 CONFIG_KEY = "cloudlab:dockerlab"
@@ -107,4 +105,3 @@ class DockerLabSettings(ConfigModel):
     def snapshot_tag(self) -> str:
         """``version1`` of ``dockerpictures:version1`` (``latest`` when none is given)."""
         return _split(self.snapshot_image)[1]
-

@@ -70,9 +70,12 @@ def test_ct1_is_the_plain_image_kept_up_on_the_default_bridge(lab: Recording) ->
     assert ct1.inputs["ports"] == []
     image = lab.named("lab-ct1-image").inputs
     assert image["build_args"] == {"BASE_IMAGE": "cloudlab/base:bookworm"}
-    assert image["context"] == str(REPO / "images" / "ct1")
+    assert image["context"] == str(REPO / "components" / "dockerlab" / "images" / "ct1")
     assert lab.named("lab-ct1-image").urn in ct1.dependencies
-    assert 'CMD ["sleep", "infinity"]' in (REPO / "images/ct1/Dockerfile").read_text()
+    assert (
+        'CMD ["sleep", "infinity"]'
+        in (REPO / "components/dockerlab/images/ct1/Dockerfile").read_text()
+    )
 
 
 def test_ct2_has_nano_and_sshd_and_publishes_2223_to_22_on_loopback(lab: Recording) -> None:
@@ -83,10 +86,10 @@ def test_ct2_has_nano_and_sshd_and_publishes_2223_to_22_on_loopback(lab: Recordi
     ]
     image = lab.named("lab-ct2-image").inputs
     assert image["build_args"] == {"BASE_IMAGE": "cloudlab/lab:bookworm"}
-    dockerfile = (REPO / "images/ct2/Dockerfile").read_text()
+    dockerfile = (REPO / "components/dockerlab/images/ct2/Dockerfile").read_text()
     assert "apt-get install -y --no-install-recommends" in dockerfile
     assert "nano openssh-server" in dockerfile
-    assert "sshd -D" in (REPO / "images/ct2/start-sshd.sh").read_text()
+    assert "sshd -D" in (REPO / "components/dockerlab/images/ct2/start-sshd.sh").read_text()
 
 
 def test_the_snapshot_is_a_commit_of_ct2_named_in_lower_case(lab: Recording) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pickle
 
 import pulumi.dynamic as dyn
-import pytest
 
-from components.dynamic import base, command
-from components.dynamic.docker import commit, container, image, network
+from components.dynamic import base
+from components.dynamic.docker import container
+
 
 def test_new_providers_pickle_under_the_seams_path() -> None:
     dumped = pickle.dumps(container.ContainerProvider)

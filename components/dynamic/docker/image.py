@@ -7,6 +7,7 @@ import fnmatch
 import hashlib
 import os
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,24 @@ import pulumi.dynamic as dyn
 from components.dynamic.base import HashDiffProvider, input_hashes, stack_labels, to_props
 
 DEFAULT_EXCLUDES: tuple[str, ...] = ("__pycache__", "*.pyc", ".git", ".pytest_cache", ".ruff_cache")
+
+
+def package_context(package: str, *parts: str) -> Path:
+    """The build context shipped inside ``package`` (its directory, or ``parts`` below it), found
+    through :mod:`importlib.resources` wherever the package is installed (a checkout, a wheel in
+    a virtualenv), never through the checkout's layout.
+
+    Docker reads a build context from a directory, so the package must live on the file system
+    (not in a zip archive): :class:`FileNotFoundError` otherwise.
+    """
+    found = resources.files(package).joinpath(*parts)
+    path = Path(str(found))
+    if not isinstance(found, Path) or not path.is_dir():
+        raise FileNotFoundError(
+            f"build context {package}/{'/'.join(parts)} is not a directory on the file system "
+            "(install cloudlab-labs unzipped, e.g. with pip)"
+        )
+    return path
 
 
 def context_hash(
