@@ -287,6 +287,9 @@ class CalculatorLab(pulumi.ComponentResource):
                     key_pair=s.key_pair,
                     security_group_ids=groups,
                     image_after=[self.snapshots[image]],
+                    # A flavor change resizes them as it does the lab's VMs: the same warning.
+                    previous_flavor=args.previous_flavor,
+                    flavor_sizes=args.flavor_sizes,
                 ),
                 child,
             )

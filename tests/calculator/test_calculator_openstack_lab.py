@@ -311,3 +311,35 @@ class TestVmOperationsBelongToTheLab:
         rec = recorded
         assert rec.exports["privateIps"]["calculator-copy"].startswith("192.168.210.")
         assert set(rec.exports["snapshots"]) == {"calculator-snapshot"}
+
+
+def test_a_restored_vm_gets_the_shrink_warning_of_the_labs_vms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A flavor change resizes the restored VMs too (they take the lab's flavor): shrinking
+    them warns as it does for the lab's own VMs."""
+    import pulumi
+
+    from components.calculator.openstack_lab import CalculatorLab, CalculatorLabArgs
+    from components.calculator.settings import CalculatorSettings
+    from tests.harness import run_program
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: warnings.append(message))
+
+    def program() -> None:
+        CalculatorLab(
+            "calc",
+            CalculatorLabArgs(
+                settings=CalculatorSettings(flavor="nano"),
+                previous_flavor="small2",
+                snapshots={"calculator-snapshot": "calculator"},
+                restored={"calculator-copy": "calculator-snapshot"},
+            ),
+        )
+
+    run_program(program)
+    shrinking = sorted(w.split(":")[0] for w in warnings if "shrinks the VM" in w)
+    assert shrinking == sorted(
+        ["calc-calculator", "calc-sum", "calc-sub", "calc-mul", "calc-div", "calc-calculator-copy"]
+    )

@@ -80,3 +80,5 @@ def test_image_delete_tolerates_in_use(engine, stack, tmp_path):
     engine.containers.create(created.outs["image_id"], ["true"], name=f"{stack}-user",
                              labels={STACK_LABEL: stack})  # fmt: skip
     p.delete(created.id, created.outs)  # image in use by a container: kept, no error
+    kept = engine.images.get(created.outs["image_id"])  # ImageNotFound if it was removed
+    assert created.outs["ref"] in kept.tags  # not even untagged: the container still names it
