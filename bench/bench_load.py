@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from bench.report import fragment
 from cloudlab_tools.load import OperandService, Result, expressions, operand_bodies, run_load
 
 
@@ -65,4 +66,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with fragment("load", "2,000 requests through the twin against one operand service"):
+        sys.exit(main())

@@ -35,6 +35,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.report import fragment
+
 REPO = Path(__file__).resolve().parents[1]
 NODE_SERVICES = REPO / "bench" / "node" / "services.js"
 OPERANDS = ("sum", "sub", "mul", "div")
@@ -438,4 +440,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with fragment("node", "The services against a Node.js reference"):
+        sys.exit(main())

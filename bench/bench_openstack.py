@@ -42,6 +42,7 @@ from typing import Any
 
 import yaml
 
+from bench.report import fragment
 from cloudlab_tools.pulumi_cli import REPO as ROOT
 from cloudlab_tools.pulumi_cli import make_project
 from components.calculator.settings import CalculatorSettings, parse_calculator_settings
@@ -881,5 +882,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(BrokenPipeError):
+    title = "OpenStack: pulumi up against openstacksdk and the openstack CLI"
+    with fragment("openstack", title), contextlib.suppress(BrokenPipeError):
         main()

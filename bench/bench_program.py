@@ -15,6 +15,7 @@ import time
 import pulumi
 
 import stacks
+from bench.report import fragment
 from tests.harness import Recording, run_program
 
 
@@ -59,4 +60,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with fragment("program", "Program evaluation under mocks: 4 against 100 operand VMs"):
+        main()

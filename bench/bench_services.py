@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+from bench.report import fragment
 from services.calculator import calculator_app
 from services.httpd import App, ServiceServer, make_server
 from services.operand import OPERAND_SERVICES, operand_app
@@ -72,4 +73,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with fragment("services", "The services in-process: requests per second"):
+        sys.exit(main())

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from bench.engine_profile import LOG_FLAGS, profile, render
+from bench.report import fragment
 from cloudlab_tools.pulumi_cli import REPO as ROOT
 from cloudlab_tools.pulumi_cli import make_project
 from components.calculator.compose import compose_file
@@ -185,4 +186,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with fragment("twin", "The twin: pulumi up against docker-compose up"):
+        main()
