@@ -166,7 +166,7 @@ def make_project(
     """Copy the program into ``tmp/project`` (the venv is linked, not copied), the state in
     ``tmp/state`` and ``PULUMI_HOME`` in ``tmp/pulumi-home``.
 
-    ``extra_dirs``: more directories a stack needs (e.g. ``images`` for the Docker lab).
+    ``extra_dirs``: more directories a stack needs (e.g. ``apps``).
     ``plugins``: resource plugins built by ``make toolchain`` to install into the copy's
     ``PULUMI_HOME`` (e.g. ``openstack``). ``extra_env``: more variables of every ``pulumi``
     command (e.g. ``OS_CLOUD``).

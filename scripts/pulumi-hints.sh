@@ -19,15 +19,15 @@ if plugin=$(grep -o "no resource plugin 'pulumi-resource-[a-z0-9-]*'" "$log" | h
 	openstack | kubernetes)
 		hint "the $plugin plugin is built by 'make toolchain' (it installs it into \$PULUMI_HOME): run it, then retry" ;;
 	proxmoxve)
-		hint "the proxmoxve plugin is not built on this machine yet: see README.md, \"The engine, offline\"; on a connected machine pulumi fetches it" ;;
+		hint "the proxmoxve plugin is not built on this machine yet: see docs/this-machine.md, \"The engine, offline\"; on a connected machine pulumi fetches it" ;;
 	*)
-		hint "no $plugin plugin can be built on this machine (its Go modules are not served): see README.md, \"The engine, offline\"; on a connected machine pulumi fetches it" ;;
+		hint "no $plugin plugin can be built on this machine (its Go modules are not served): see docs/this-machine.md, \"The engine, offline\"; on a connected machine pulumi fetches it" ;;
 	esac
 fi
 if grep -q "One of 'auth_url' or 'cloud' must be specified" "$log"; then
 	hint "the openstack provider has no cloud: export OS_CLOUD=<a clouds.yaml entry>, or source your openrc; for the local cloud: make openstack, then eval \"\$(venv/bin/python -m localcloud.openstack env)\""
 fi
 if grep -q "configured Kubernetes cluster is unreachable" "$log"; then
-	hint "the Kubernetes API does not answer: for the local one, make k8s (see README.md, \"Kubernetes on this machine\")"
+	hint "the Kubernetes API does not answer: for the local one, make k8s (see docs/this-machine.md, \"Kubernetes\")"
 fi
 exit "$status"

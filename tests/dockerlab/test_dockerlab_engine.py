@@ -62,7 +62,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulumiProject]:
         pytest.fail(f"{SNAPSHOT} already exists: destroy the dockerlab stack first")
     if not (port_free(2223) and port_free(800)):
         pytest.fail("127.0.0.1:2223 or :800 is taken: destroy the dockerlab stack first")
-    project = make_project(tmp_path_factory.mktemp("dockerlab"), extra_dirs=("images",))
+    project = make_project(tmp_path_factory.mktemp("dockerlab"))
     project.stack(STACK, config_from="dockerlab")
     try:
         project.run("up", "--yes", "--stack", STACK)

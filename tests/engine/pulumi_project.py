@@ -83,7 +83,7 @@ def make_project(
 ) -> PulumiProject:
     """Copy the program into ``tmp`` (the venv is linked, not copied).
 
-    ``extra_dirs``: more directories a stack needs (e.g. ``images`` for the Docker lab).
+    ``extra_dirs``: more directories a stack needs (e.g. ``apps``).
     ``plugins``: resource plugins built by ``make toolchain`` to install into the copy's
     ``PULUMI_HOME`` (e.g. ``openstack``); a missing one fails the test.
     """

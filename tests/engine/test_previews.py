@@ -4,9 +4,9 @@
   local cloud: they go all the way, to ``up`` and ``destroy``, in tests/localcloud/. Here the
   ``k8s-workload`` preview runs without any cluster: the plugin plans the six resources anyway.
 - ``kubernetes`` (the kubeadm cluster on OpenStack) reaches the local OpenStack for its data
-  sources, then needs the random and tls plugins, which no served Go module provides (see the
-  README, "The engine, offline"): the preview must get that far, its one error naming one of
-  those two plugins.
+  sources, then needs the random and tls plugins, which no served Go module provides (see
+  docs/this-machine.md, "The engine, offline"): the preview must get that far, its one error
+  naming one of those two plugins.
 - ``proxmox`` is not here any more: with the bridged proxmoxve plugin its preview and ``up``
   run for real against a local Proxmox API (tests/localcloud/test_proxmox_stack.py).
 

@@ -299,7 +299,7 @@ def test_destroy_leaves_nothing(
 
 
 def test_the_local_stack_file_previews_against_the_local_cluster(tmp_path: Path) -> None:
-    """``Pulumi.k8s-local.yaml``, what the README's session deploys, as it is committed."""
+    """``Pulumi.k8s-local.yaml``, what the session of docs/this-machine.md deploys, as committed."""
     project = make_project(tmp_path, plugins=("kubernetes",))
     project.stack("k8s-local", config_from="k8s-local")
     res = project.run("preview", "--stack", "k8s-local", "--json")

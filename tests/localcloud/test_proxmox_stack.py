@@ -37,7 +37,7 @@ LAB = CONFIG["cloudlab:proxmox"]
 
 
 def expected(placement: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    """vmid -> what the lab's scheme says about that container (README, section 6)."""
+    """vmid -> what the lab's scheme says about that container (docs/labs/proxmox.md)."""
     out = {}
     for slot, where in placement.items():
         number = int(slot.removeprefix("ct"))

@@ -59,7 +59,7 @@ def test_stacks_that_preview_here_have_zero_violations(tmp_path: Path, stack: st
     """Every stack whose resources the engine can run here (the others need provider plugins
     this machine cannot build: see tests/engine/test_previews.py), with its own policy config
     when it has one (``make policy`` does the same)."""
-    project = make_project(tmp_path, extra_dirs=("images",))
+    project = make_project(tmp_path)
     project.stack("policytest", config_from=stack)
     args = ["preview", "--stack", "policytest", "--policy-pack", POLICY]
     config = REPO / "policy" / f"{stack}.json"
