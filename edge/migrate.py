@@ -19,7 +19,8 @@ from components.kubernetes.settings import WorkloadSettings
 
 PLACEMENT_KEY = "cloudlab:workload.placement"
 """Path of the placement in the stack's config (``cloudlab:workload`` is an object)."""
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+SYNC_SCRIPT = Path("scripts") / "stack-config.sh"
+"""The checkout's script that makes the per-user copy of a stack's config (relative to it)."""
 
 
 class StackLike(Protocol):
@@ -37,40 +38,80 @@ class StackLike(Protocol):
     def up(self, *, on_output: Callable[[str], Any] | None = None) -> Any: ...
 
 
-def open_stack(stack_name: str, work_dir: Path = PROJECT_DIR) -> StackLike:
-    """The project's stack ``stack_name`` through a local workspace (needs the Pulumi CLI).
+def open_stack(stack_name: str, work_dir: Path | None = None) -> StackLike:
+    """The stack ``stack_name`` of the Pulumi project in ``work_dir`` (default: the current
+    directory) through a local workspace (needs the Pulumi CLI).
 
-    In the project's environment (``make edge-migrate``, or after ``source scripts/env.sh``)
-    its updates read the per-user copy of the stack config, as the other make targets do.
+    In cloudlab's checkout and environment (``make edge-migrate``, or after ``source
+    scripts/env.sh``), the placement goes into the per-user stack config and the update reads
+    it, as the other make targets do: the tracked ``Pulumi.<stack>.yaml`` is never written. In
+    a project of your own (no ``CLOUDLAB_STACK_CONFIG_DIR``), the stack's own config file is
+    the place of its settings, as with ``pulumi config set``.
     """
+    work_dir = Path.cwd() if work_dir is None else work_dir
     stack = auto.select_stack(stack_name=stack_name, work_dir=str(work_dir))
-    if os.environ.get("CLOUDLAB_STACK_CONFIG_DIR"):
-        return PerUserConfigStack(stack, work_dir / "scripts" / "stack-config.sh")
+    config_dir = os.environ.get("CLOUDLAB_STACK_CONFIG_DIR")
+    if config_dir:
+        sync = work_dir / SYNC_SCRIPT
+        if not sync.is_file():
+            raise FileNotFoundError(
+                f"CLOUDLAB_STACK_CONFIG_DIR is set but {sync} is missing: run from cloudlab's "
+                "checkout, or unset it to use the stack's own config file"
+            )
+        return PerUserConfigStack(stack, sync, Path(config_dir))
     return stack
 
 
-class PerUserConfigStack:
-    """An Automation API stack whose ``up`` passes the per-user copy of its config.
+def overrides_path(config_dir: Path, stack: str) -> Path:
+    """The per-user settings of ``stack`` that scripts/stack-config.sh applies to its copy."""
+    return config_dir / f"Pulumi.{stack}.overrides"
 
-    Why: Pulumi writes its encryption salt into the config file an update reads; the make
-    targets give it ``~/.cloudlab/stacks/Pulumi.<stack>.yaml`` (scripts/stack-config.sh) so that
-    the tracked file only changes when a setting does. ``set_config`` still writes the tracked
-    file: the placement is a setting, and the copy is re-made from it before the update.
+
+def read_overrides(path: Path) -> dict[str, str]:
+    """``{config path: value}`` of an overrides file (``key=value`` lines)."""
+    if not path.exists():
+        return {}
+    found = {}
+    for line in path.read_text().splitlines():
+        if "=" in line:
+            key, value = line.split("=", 1)
+            found[key] = value
+    return found
+
+
+class PerUserConfigStack:
+    """An Automation API stack whose settings and updates use the per-user stack config.
+
+    Why: ``pulumi config set`` and ``pulumi up`` write into the config file they read (the
+    setting, and Pulumi's encryption salt), and the tracked ``Pulumi.<stack>.yaml`` must not
+    change because a migration ran. The make targets give Pulumi a per-user copy,
+    ``$CLOUDLAB_STACK_CONFIG_DIR/Pulumi.<stack>.yaml`` (scripts/stack-config.sh), re-made from
+    the tracked file on every sync; a setting made here goes into the per-user overrides next to
+    it (:func:`overrides_path`), which every sync applies to the copy, so later ``make up`` and
+    ``make preview`` keep the placement too.
     """
 
-    def __init__(self, stack: auto.Stack, sync_script: Path) -> None:
+    def __init__(self, stack: auto.Stack, sync_script: Path, config_dir: Path) -> None:
         self._stack = stack
         self._sync = sync_script
+        self._overrides = overrides_path(config_dir, stack.name)
 
     @property
     def name(self) -> str:
         return self._stack.name
 
     def get_config(self, key: str, *, path: bool = False) -> auto.ConfigValue:
+        mine = read_overrides(self._overrides)
+        if key in mine:
+            return auto.ConfigValue(value=mine[key])
         return self._stack.get_config(key, path=path)
 
     def set_config(self, key: str, value: auto.ConfigValue, *, path: bool = False) -> None:
-        self._stack.set_config(key, value, path=path)
+        if value.secret or not path or "\n" in value.value or "=" in key:
+            raise ValueError(f"{key}: only plain one-line settings by path go to the overrides")
+        mine = {**read_overrides(self._overrides), key: value.value}
+        self._overrides.parent.mkdir(parents=True, exist_ok=True)
+        self._overrides.write_text("".join(f"{k}={v}\n" for k, v in mine.items()))
 
     def outputs(self) -> Mapping[str, auto.OutputValue]:
         return self._stack.outputs()

@@ -13,7 +13,9 @@
 #       (if any) + the tracked Pulumi.<stack>.yaml without its own encryptionsalt line
 #
 # The copy is rewritten from the tracked file on every call, so edits to the tracked file take
-# effect; the salt belongs to this machine's passphrase and stays in the copy. A stack that exists
+# effect; the salt belongs to this machine's passphrase and stays in the copy, and the settings
+# of $CLOUDLAB_STACK_CONFIG_DIR/Pulumi.<stack>.overrides (this machine's own, `path=value`
+# lines) are applied to it again. A stack that exists
 # but whose copy has no salt yet gets it from its state (PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER).
 # A new stack is created with `pulumi stack init -C <copy dir>` (a Pulumi.yaml copy makes it the
 # same project), which writes the new salt into the copy, not into the repository.
@@ -44,5 +46,15 @@ trap - EXIT
 if ! pulumi stack select "$STACK" --non-interactive -C "$DIR" >/dev/null 2>&1; then
 	echo "stack-config: creating stack $STACK (config: $COPY)" >&2
 	pulumi stack init "$STACK" --non-interactive -C "$DIR" >&2
+fi
+# This machine's own settings (`python -m edge migrate` writes the placement there), one
+# `path=value` per line: applied to the copy on every sync, never to the tracked file.
+OVERRIDES=$DIR/Pulumi.$STACK.overrides
+if [ -s "$OVERRIDES" ]; then
+	while IFS= read -r line || [ -n "$line" ]; do
+		case $line in *=*) ;; *) continue ;; esac
+		pulumi config set --path "${line%%=*}" "${line#*=}" --stack "$STACK" --non-interactive \
+			-C "$DIR" >&2
+	done <"$OVERRIDES"
 fi
 printf '%s\n' "$COPY"

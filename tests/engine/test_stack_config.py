@@ -86,3 +86,20 @@ def test_a_copy_that_lost_its_salt_takes_it_from_the_stack_state(env: dict[str, 
     copy.write_text("\n".join(ln for ln in copy.read_text().splitlines() if ln != original))
     run(env, "pulumi", "preview", "--non-interactive", "--stack", "dev", "--config-file", str(copy))
     assert salt(copy) == original
+
+
+def test_the_per_user_overrides_reach_the_copy_at_every_sync(env: dict[str, str]) -> None:
+    """``python -m edge migrate`` writes the placement to Pulumi.<stack>.overrides: each sync
+    applies it to the copy (so `make up` keeps it), and the tracked file never sees it."""
+    before = tracked_stack_files()
+    overrides = Path(env["CLOUDLAB_STACK_CONFIG_DIR"]) / "Pulumi.k8s-local.overrides"
+    overrides.parent.mkdir(parents=True)
+    overrides.write_text("cloudlab:workload.placement=worker2\n")
+    sync = str(REPO / "scripts" / "stack-config.sh")
+    copy = Path(run(env, sync, "k8s-local").strip())
+    get = ("pulumi", "config", "get", "--path", "cloudlab:workload.placement", "--stack")
+    assert run(env, *get, "k8s-local", "--config-file", str(copy)).strip() == "worker2"
+    again = Path(run(env, sync, "k8s-local").strip())
+    assert run(env, *get, "k8s-local", "--config-file", str(again)).strip() == "worker2"
+    assert run(env, *get, "k8s-local").strip() == "worker1"  # the tracked file's own value
+    assert tracked_stack_files() == before
