@@ -14,13 +14,14 @@ from components.config import load_config
 from components.config.openstack import OpenStackConfig
 from components.openstack.quota import FOOTPRINT_OUTPUT, check_quotas
 from components.openstack.vm import cloud_flavor
+from components.stack_outputs import previous_outputs
 
 
-def deployed_flavor() -> pulumi.Output[str | None]:
+def deployed_flavor() -> str | None:
     """The ``flavor`` this stack exported at its last update (``None`` before the first): what
     the VMs run now, so a resize to a smaller flavor can warn before it happens."""
-    me = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    return pulumi.StackReference(me).get_output("flavor")
+    flavor = previous_outputs().get("flavor")
+    return flavor if isinstance(flavor, str) else None
 
 
 def run(config: pulumi.Config) -> None:

@@ -134,10 +134,6 @@ class RecordingMocks(pulumi.runtime.Mocks):
             self._next_host[resource_id] = 10
         elif args.typ == "openstack:networking/port:Port":
             outputs["allFixedIps"] = [self._address(ip) for ip in args.inputs.get("fixedIps", [])]
-        elif args.typ == "pulumi:pulumi:StackReference":
-            # What the referenced stack exported at its last update (a self-reference reads
-            # the stack's own previous outputs).
-            outputs["outputs"] = dict(self.stack_outputs)
         elif args.typ == "pulumi-python:dynamic/cloudlab/docker:LocalImage":
             outputs["image_id"] = f"sha256:{args.name}"
             outputs["ref"] = f"{args.inputs['name']}:{args.inputs.get('tag', 'latest')}"
@@ -233,9 +229,10 @@ def run_program(
 
     Exceptions raised by the program (validation errors) propagate to the caller; pass
     ``recording`` to see what was registered before the failure. ``stack_outputs`` is what
-    a StackReference reads (e.g. the stack's own last outputs); ``mocks_class`` a subclass of
-    :class:`RecordingMocks` computing more outputs (e.g. for pulumi-tls); ``secret_keys`` the
-    config keys that are secret (as ``pulumi config set --secret`` marks them).
+    the stack exported at its last update (:mod:`components.stack_outputs` reads it);
+    ``mocks_class`` a subclass of :class:`RecordingMocks` computing more outputs (e.g. for
+    pulumi-tls); ``secret_keys`` the config keys that are secret (as ``pulumi config set
+    --secret`` marks them).
     """
     recording = Recording() if recording is None else recording
     mocks = (mocks_class or RecordingMocks)(recording, stack_outputs)

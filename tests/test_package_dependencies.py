@@ -19,8 +19,9 @@ COMPONENTS = Path(__file__).resolve().parents[1] / "components"
 TECHNOLOGIES = {"openstack", "docker", "kubernetes", "proxmox", "virtualbox"}
 LABS = {"calculator", "dockerlab", "kubeadm", "paas"}
 SEAM = "dynamic"
-SHARED = {"errors", "settings"}
-"""Modules every package may use (config errors, and the settings models' base and adapter)."""
+SHARED = {"errors", "settings", "stack_outputs"}
+"""Modules every package may use (config errors, the settings models' base and adapter, and
+the stack's own previous outputs)."""
 TOP = {"config"}
 """The environments' config models, which name every lab's settings: only stacks use them."""
 

@@ -19,7 +19,7 @@ project's quota is refused up front; one that fits the quota but not what others
 still refused by Nova or Neutron at creation, naming the quota.
 
 What the stack itself already holds is not counted twice: a stack exports its footprint
-(``quotaFootprint``) and the next update reads it back (the engine's ``readStackOutputs``) and
+(``quotaFootprint``) and the next update reads it back (:mod:`components.stack_outputs`) and
 adds it to the free room, so a second ``up`` of a lab that fits exactly still passes.
 """
 
@@ -31,6 +31,8 @@ from typing import Any
 
 import pulumi
 import pulumi_openstack as openstack
+
+from components.stack_outputs import previous_outputs
 
 FOOTPRINT_OUTPUT = "quotaFootprint"
 """The stack output holding what the stack's resources take from the quotas."""
@@ -202,13 +204,7 @@ def read_quotas(project_id: str, admin: bool = False) -> dict[str, Quota]:
 
 def held_by_this_stack() -> Footprint:
     """What this stack's resources took at its last update (nothing before the first)."""
-    me = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    try:
-        result = pulumi.runtime.invoke("pulumi:pulumi:readStackOutputs", {"name": me}).value
-    except Exception:  # a stack that never ran has nothing to read: it holds nothing
-        return Footprint()
-    outputs = (result or {}).get("outputs") or {}
-    return Footprint.from_output(outputs.get(FOOTPRINT_OUTPUT))
+    return Footprint.from_output(previous_outputs().get(FOOTPRINT_OUTPUT))
 
 
 def check_quotas(need: Footprint) -> None:
