@@ -1,6 +1,6 @@
 """A Proxmox VE API on 127.0.0.1 for the Proxmox lab, served by fakepve.
 
-fakepve (PyPI, pinned in requirements.txt) answers like PVE 8/9: every parameter is validated
+fakepve (PyPI, pinned in requirements-dev.txt) answers like PVE 8/9: every parameter is validated
 against PVE's own API schema, with PVE's wording (HTTP 400 with per-field ``errors``), tasks get
 real UPIDs and run (holding the container's config lock) before they finish, a missing
 container is PVE's 500 "does not exist". It serves what the bridged proxmoxve provider drives
