@@ -19,7 +19,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from components.docker import docker_client
+from components.dynamic.docker import docker_client
 from tests.engine.pulumi_project import REPO
 
 pytestmark = pytest.mark.docker
