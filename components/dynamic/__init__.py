@@ -13,6 +13,7 @@ them with its own Pulumi *dynamic providers*, which the engine runs without a pl
   command at all: nothing of the machine that runs it is stored).
 
 The engine stores each provider pickled by its module path in the state, so a provider's
-module path is part of the state's format (see docs/upgrading.md). A lab's components import
-the stand-ins from here; the stand-ins import no component.
+module path is part of the state's format: state pickled under another path is rewritten by
+the next update (:class:`~components.dynamic.base.HashDiffProvider`, docs/upgrading.md). A
+lab's components import the stand-ins from here; the stand-ins import no component.
 """

@@ -12,7 +12,10 @@ Nothing here talks to Docker or runs anything, so it is unit-tested without an e
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -152,6 +155,28 @@ def to_props(value: Any) -> Any:
     return value
 
 
+PROVIDER_KEY = "__provider"
+"""Where the SDK keeps a dynamic resource's pickled provider, in its inputs and its outputs."""
+
+
+def pickled_elsewhere(provider: type, olds: Mapping[str, Any]) -> bool:
+    """Whether the state's copy of the provider (``olds["__provider"]``) was pickled when its
+    class lived in another module: state written before a move of the providers' modules."""
+    pickled = olds.get(PROVIDER_KEY)
+    if not isinstance(pickled, str):
+        return False
+    try:
+        raw = base64.b64decode(pickled, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return provider.__module__.encode() not in raw
+
+
+def kept_outputs(olds: Mapping[str, Any]) -> dict[str, Any]:
+    """The recorded outputs as they are (the SDK adds the current provider back)."""
+    return {k: v for k, v in olds.items() if k != PROVIDER_KEY}
+
+
 class HashDiffProvider(dyn.ResourceProvider):
     """A dynamic provider whose ``diff`` is :func:`hash_diff` over its class's keys.
 
@@ -159,8 +184,14 @@ class HashDiffProvider(dyn.ResourceProvider):
     ``REPLACE_KEYS`` (the inputs whose change needs a new object) and
     ``DELETE_BEFORE_REPLACE`` (fixed names: the old object goes first), and override
     :meth:`drift` when ``read`` can see a change that ``update`` repairs. Providers hold no
-    client and import their SDK inside their methods, so they pickle by reference (their module
-    path is stored in the state: keep it importable).
+    client and import their SDK inside their methods, so they pickle by reference.
+
+    The engine stores the pickled provider in the state, in the inputs and in the outputs, and
+    ``read`` and ``delete`` load it from the outputs, which only ``create`` and ``update``
+    rewrite. So when a provider's module moves, state written before the move names a module
+    that no longer exists: ``diff`` reports such a resource as changed (never replaced), and
+    its ``update`` keeps every output and touches nothing, so that one ``pulumi up`` rewrites the
+    state under the new module path (docs/upgrading.md).
     """
 
     INPUT_KEYS: ClassVar[tuple[str, ...]] = ()
@@ -169,6 +200,32 @@ class HashDiffProvider(dyn.ResourceProvider):
     ADDED_KEYS: ClassVar[tuple[str, ...]] = ()
     """Inputs added after states were written: one missing from the old hashes counts as unset
     (``None``), so an object made before the key existed is not replaced while it stays unset."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("update")
+        if own is None:
+            return
+
+        @functools.wraps(own)
+        def update(self: HashDiffProvider, id_: str, olds: dict[str, Any], news: dict[str, Any]):
+            if self.only_moved(olds, news):
+                return dyn.UpdateResult(outs=kept_outputs(olds))
+            return own(self, id_, olds, news)
+
+        cls.update = update  # type: ignore[method-assign]
+
+    def only_moved(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """The update only rewrites the provider's module path: no input changed, no drift."""
+        return (
+            pickled_elsewhere(type(self), olds)
+            and not changed_keys(olds.get("input_hashes") or {}, self.hashes(news))
+            and not self.drift(olds)
+        )
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
+        """Only a moved provider gets here (every input of such a provider replaces)."""
+        return dyn.UpdateResult(outs=kept_outputs(olds))
 
     def drift(self, olds: Mapping[str, Any]) -> bool:
         """Whether the recorded outputs show a change ``update`` must repair (default: none)."""
@@ -188,5 +245,5 @@ class HashDiffProvider(dyn.ResourceProvider):
             self.INPUT_KEYS,
             self.REPLACE_KEYS,
             delete_before_replace=self.DELETE_BEFORE_REPLACE,
-            drift=self.drift(olds),
+            drift=self.drift(olds) or pickled_elsewhere(type(self), olds),
         )

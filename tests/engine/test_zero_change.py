@@ -1,23 +1,28 @@
-"""A `dev` stack deployed with the code of before the redesign upgrades as docs/upgrading.md says.
+"""A `dev` stack deployed with the code of before the redesign upgrades with one `pulumi up`.
 
 The redesign of issue 13 moved the components (the calculator lab's package, the offline
 stand-ins behind components/dynamic) and kept every type token and resource name. The engine
-stores each dynamic provider pickled by module path, so the state of before names
-``components.docker.<module>``; the release PREVIOUS_RELEASE still imported those paths (alias
-modules, since removed), and one ``pulumi up`` with it rewrites every pickle under the new paths.
+stores each dynamic provider pickled by module path, in the inputs and in the outputs of each
+resource, so the state of before names ``components.docker.<module>``, which no longer exists
+(the alias modules that kept those paths importable are gone). ``read`` and ``delete`` load the
+provider from the outputs, which only an update rewrites: so the providers report such a
+resource as changed (never replaced) and their update keeps every output and touches nothing
+(components/dynamic/base.py, docs/upgrading.md).
+
 The proof, on the real engine and the real Docker, in one project directory and one state
-backend: ``pulumi up`` of the `dev` config with the code of BASE_COMMIT; one ``up`` with the code
-of PREVIOUS_RELEASE, which must change nothing and leave only new paths in the state; then, with
-this tree's code in the same place, a preview, a refresh (every object read through the
-providers as the state pickled them) and an update that must change nothing (``pulumi
---expect-no-changes`` fails the command otherwise). Then destroy, leaving nothing labelled with
-the stack.
+backend: ``pulumi up`` of the `dev` config with the code of BASE_COMMIT; then, with this tree's
+code in the same place, a preview that shows only those updates, one ``up`` that makes them
+(the same containers keep running, every pickle now names the new paths, in inputs and
+outputs), and then a preview, a refresh (every object read through the providers as the state
+pickled them) and an update that change nothing (``pulumi --expect-no-changes`` fails the
+command otherwise). Then destroy, leaving nothing labelled with the stack.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import subprocess
 import tarfile
@@ -42,8 +47,8 @@ pytestmark = [pytest.mark.engine, pytest.mark.docker]
 
 BASE_COMMIT = "a548d8a1660abf8cff7869681064f6f6949ad864"
 """The last commit before the redesign (`quota.py: drop a leftover alias of _limit`)."""
-PREVIOUS_RELEASE = "aa4f8e42ea5ce5695aa2da90df9a997d05e9ccb2"
-"""The last commit with the old module paths' aliases (`docs/security-kubeadm.md: ...`)."""
+DYNAMIC = 9
+"""The dev stack's dynamic resources: the image, two networks, six containers."""
 STACK = ZERO_CHANGE.stack
 URL = ZERO_CHANGE.url
 OLD_PROVIDER_PATHS = ("components.docker.container", "components.docker.network")
@@ -112,22 +117,26 @@ def deployed_before(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pulumi
 
 
 @pytest.fixture(scope="module")
-def migrated(deployed_before: PulumiProject) -> subprocess.CompletedProcess:
-    """The same stack after one ``up`` with the previous release's code."""
+def migrated(deployed_before: PulumiProject) -> dict[str, object]:
+    """The same stack, previewed then updated once with this tree's code."""
     project = deployed_before
     assert pickled_provider_paths(project) >= set(OLD_PROVIDER_PATHS)
-    use_code(project.workdir, PREVIOUS_RELEASE)
-    return project.run("up", "--yes", "--expect-no-changes", "--stack", STACK, check=False)
+    before = {c.name: c.id for c in owned()[0]}
+    use_code(project.workdir, None)
+    return {
+        "containers": before,
+        "preview": project.run("preview", "--diff", "--stack", STACK, check=False),
+        "up": project.run("up", "--yes", "--stack", STACK, check=False),
+    }
 
 
 @pytest.fixture(scope="module")
 def updated(
-    deployed_before: PulumiProject, migrated: subprocess.CompletedProcess
+    deployed_before: PulumiProject, migrated: dict[str, object]
 ) -> dict[str, subprocess.CompletedProcess]:
-    """The migrated stack with this tree's code: preview, refresh, update."""
+    """The migrated stack: preview, refresh, update, none of which may change anything."""
     project = deployed_before
-    _ok(migrated)
-    use_code(project.workdir, None)
+    _ok(migrated["up"])  # type: ignore[arg-type]
     return {
         "preview": project.run(
             "preview", "--expect-no-changes", "--diff", "--stack", STACK, check=False
@@ -147,15 +156,16 @@ def pickled_provider_paths(project: PulumiProject) -> set[str]:
     found = set()
     pickles = 0
     for resource in json.loads(exported)["deployment"].get("resources", []):
-        pickled = (resource.get("inputs") or {}).get("__provider")
-        if isinstance(pickled, dict) and "plaintext" in pickled:
-            pickled = json.loads(pickled["plaintext"])
-        if isinstance(pickled, str):
-            pickles += 1
-            raw = base64.b64decode(pickled)
-            paths = (*OLD_PROVIDER_PATHS, *NEW_PROVIDER_PATHS)
-            found |= {path for path in paths if path.encode() in raw}
-    assert pickles == 9, f"expected the 9 dynamic resources' providers, read {pickles}"
+        for side in ("inputs", "outputs"):  # read and delete load it from the outputs
+            pickled = (resource.get(side) or {}).get("__provider")
+            if isinstance(pickled, dict) and "plaintext" in pickled:
+                pickled = json.loads(pickled["plaintext"])
+            if isinstance(pickled, str):
+                pickles += 1
+                raw = base64.b64decode(pickled)
+                paths = (*OLD_PROVIDER_PATHS, *NEW_PROVIDER_PATHS)
+                found |= {path for path in paths if path.encode() in raw}
+    assert pickles == 2 * DYNAMIC, f"expected {2 * DYNAMIC} pickled providers, read {pickles}"
     return found
 
 
@@ -175,11 +185,25 @@ def test_the_new_code_previews_no_change(updated: dict) -> None:
         assert change not in out, out
 
 
-def test_one_up_with_the_previous_release_rewrites_the_providers_under_their_new_paths(
-    deployed_before: PulumiProject, migrated: subprocess.CompletedProcess
+def test_the_new_code_previews_the_rewrite_and_nothing_else(migrated: dict) -> None:
+    """Every dynamic resource changes; the preview cannot know the image's id before its update
+    (an updated resource's outputs are unknown in a preview), so it shows the containers, whose
+    image is that id, as replaced: the update itself replaces nothing (next test)."""
+    out = _ok(migrated["preview"])
+    assert re.search(rf"\b{DYNAMIC} changes\. 2 unchanged", out), out[-3000:]
+    assert "to create" not in out and "to delete" not in out, out[-3000:]
+
+
+def test_one_up_rewrites_the_providers_and_touches_nothing_in_docker(
+    deployed_before: PulumiProject, migrated: dict
 ) -> None:
-    assert "11 unchanged" in _ok(migrated)
+    out = _ok(migrated["up"])
+    assert re.search(rf"~ {DYNAMIC} updated\n\s+2 unchanged", out), out[-3000:]
+    for change in ("created", "replaced", "deleted"):
+        assert change not in out, out[-3000:]
     assert pickled_provider_paths(deployed_before) == set(NEW_PROVIDER_PATHS)
+    assert {c.name: c.id for c in owned()[0]} == migrated["containers"]  # none re-created
+    assert post("(5+6)*2") == "result = 22\r\n"
 
 
 def test_the_migrated_state_loads_for_a_refresh(updated: dict) -> None:
