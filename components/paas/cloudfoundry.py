@@ -23,6 +23,7 @@ checks and the Diego cell's rescheduling (Docker's restart policy stands in), TL
 from __future__ import annotations
 
 import hashlib
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +35,14 @@ from components.dynamic.docker.container import (
     NetworkAttachment,
     PortBinding,
 )
-from components.dynamic.docker.image import LocalImage, LocalImageArgs
+from components.dynamic.docker.image import LocalImage, LocalImageArgs, package_context
 from components.dynamic.docker.network import Network, NetworkArgs
 from components.paas import router
 from components.paas.settings import JETTY_RUNNER, CloudFoundryManifest, war_file
 from components.paas.war import file_digest, war_digest
 
-DROPLET_DOCKERFILE = Path(__file__).resolve().parent / "droplet" / "Dockerfile"
+DROPLET_DOCKERFILE = package_context("components.paas", "droplet") / "Dockerfile"
+"""The droplet's Dockerfile, shipped with the package."""
 APP_PORT = 8080
 """The port every instance (and the router, inside its container) listens on."""
 ROUTER_MEMORY = 64 * 1024 * 1024
@@ -154,7 +156,7 @@ class CloudFoundryApp(pulumi.ComponentResource):
 
 def router_source() -> str:
     """The router's program, run with ``python3 -c`` in its container."""
-    return Path(router.__file__).read_text()
+    return inspect.getsource(router)
 
 
 def router_command(app: str) -> list[str]:

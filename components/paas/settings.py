@@ -31,7 +31,6 @@ from components.settings import (
     required,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WAR = "apps/hello-servlet/target/hello.war"
 """What ``make servlet`` builds, relative to the project directory."""
 LOOPBACK = "127.0.0.1 (this machine only)"
@@ -80,9 +79,10 @@ ShellCommand = field_type("shell command, or empty", _check_shell)
 
 
 def war_file(path: str) -> Path:
-    """``path`` as a file, relative to the project directory unless absolute."""
+    """``path`` as a file, relative to the project directory (where Pulumi runs the program)
+    unless absolute."""
     file = Path(path)
-    return file if file.is_absolute() else REPO / file
+    return file if file.is_absolute() else Path.cwd() / file
 
 
 class CloudFoundryManifest(ConfigModel):
