@@ -18,7 +18,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from services.calculator import DEFAULT_POOL_SIZE, DEFAULT_TIMEOUT, calculator_app, check_url
+from services.calculator import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_OPERATIONS,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_TIMEOUT,
+    calculator_app,
+    check_url,
+)
 from services.httpd import (
     DEFAULT_KEEPALIVE_TIMEOUT,
     DEFAULT_MAX_BODY,
@@ -145,6 +152,20 @@ def build_parser() -> argparse.ArgumentParser:
                 help="persistent connections to each operand replica, at most "
                 f"(default {DEFAULT_POOL_SIZE})",
             )
+            cmd.add_argument(
+                "--max-operations",
+                type=_count,
+                default=DEFAULT_MAX_OPERATIONS,
+                help="operations (operand calls) one expression may need; longer ones get a 413 "
+                f"(default {DEFAULT_MAX_OPERATIONS})",
+            )
+            cmd.add_argument(
+                "--deadline",
+                type=_positive,
+                default=DEFAULT_DEADLINE,
+                help="seconds one request's whole computation may take; past it a 504 "
+                f"(default {DEFAULT_DEADLINE:g})",
+            )
     return parser
 
 
@@ -152,7 +173,13 @@ def build_app(args: argparse.Namespace) -> App:
     """The app for the parsed command line."""
     if args.service == "calculator":
         urls = {operand: getattr(args, operand) for operand in OPERAND_SERVICES}
-        return calculator_app(urls, args.timeout, args.pool_size)
+        return calculator_app(
+            urls,
+            args.timeout,
+            args.pool_size,
+            max_operations=args.max_operations,
+            deadline=args.deadline,
+        )
     return operand_app(args.service)
 
 

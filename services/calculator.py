@@ -4,7 +4,14 @@ Every binary operation is one ``POST`` to the matching operand service (``+`` su
 ``*`` mul, ``/`` div) with the body ``"a b"`` (operands printed the JavaScript way), one
 after the other, left to right. The reply is ``result = <n>``. A malformed expression is a
 400 that points at the position; an operand service that cannot be reached, times out, or
-answers anything but a 200 with a number is a 502 naming the service and its URL.
+answers anything but a 200 with a number is a 502 naming the service (never its address: the
+client learns nothing about the lab's private network; the calculator's log on stderr has the
+URL for its operators).
+
+Every request's work is bounded: an expression of more than :data:`DEFAULT_MAX_OPERATIONS`
+binary operations is refused with a 413 before any operand call, the whole computation has a
+deadline (:data:`DEFAULT_DEADLINE`, a 504 past it), and a client that disconnects cancels its
+computation (:mod:`services.httpd` cancels the app's coroutine).
 
 The calls are asynchronous (the server keeps serving other clients meanwhile) and go over
 persistent HTTP/1.1 connections: a bounded pool per replica (:data:`DEFAULT_POOL_SIZE`), reused
@@ -22,17 +29,27 @@ import asyncio
 import http.client
 import itertools
 import socket
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Awaitable
 from urllib.parse import urlsplit
 
-from services.expression import ExpressionError, Node, Num, evaluate_async, parse
+from services.expression import (
+    ExpressionError,
+    Node,
+    Num,
+    count_operations,
+    evaluate_async,
+    parse,
+)
 from services.httpd import App, Reply
 from services.jsnumber import format_number, parse_number
 from services.operand import OPERAND_SERVICES
 
 __all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_OPERATIONS",
     "DEFAULT_POOL_SIZE",
     "DEFAULT_TIMEOUT",
     "SERVICE_FOR_OPERATOR",
@@ -43,6 +60,10 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 5.0
+#: Binary operations (operand calls) one expression may need; a 4 KiB body could ask ~2,000.
+DEFAULT_MAX_OPERATIONS = 200
+#: Seconds one request's whole computation may take, every operand call included.
+DEFAULT_DEADLINE = 20.0
 #: Persistent connections kept per operand replica (and the most open at once).
 DEFAULT_POOL_SIZE = 32
 SERVICE_FOR_OPERATOR = {"+": "sum", "-": "sub", "*": "mul", "/": "div"}
@@ -50,13 +71,19 @@ _MAX_REPLY = 4096
 
 
 class OperandServiceError(Exception):
-    """An operand service failed; the message names the service and its URL."""
+    """An operand service failed; the message names the service and its URL (for the log),
+    :attr:`public` only the service (for the client)."""
 
     def __init__(self, service: str, url: str, reason: str) -> None:
         super().__init__(f"{service} service at {url}: {reason}")
         self.service = service
         self.url = url
         self.reason = reason
+
+    @property
+    def public(self) -> str:
+        """What the client is told: the service and the reason, no internal address."""
+        return f"{self.service} service: {self.reason}"
 
 
 def check_url(url: str) -> str:
@@ -413,8 +440,13 @@ class _CalculatorApp:
     """The calculator's :data:`~services.httpd.App`: returns a coroutine per request, so
     the server keeps serving while the operand services compute."""
 
-    def __init__(self, client: OperandClient) -> None:
+    def __init__(
+        self, client: OperandClient, max_operations: int, deadline: float, name: str
+    ) -> None:
         self.client = client
+        self.max_operations = max_operations
+        self.deadline = deadline
+        self.name = name
 
     def __call__(self, body: str) -> Reply | Awaitable[Reply]:
         try:
@@ -423,13 +455,23 @@ class _CalculatorApp:
             return Reply(400, f"invalid expression: {exc.describe()}")
         if isinstance(tree, Num):
             return Reply(200, f"result = {format_number(tree.value)}")
+        operations = count_operations(tree)
+        if operations > self.max_operations:
+            return Reply(
+                413,
+                f"expression too long: {operations} operations, "
+                f"the limit is {self.max_operations}",
+            )
         return self._compute(tree)
 
     async def _compute(self, tree: Node) -> Reply:
         try:
-            value = await evaluate_async(tree, self.client)
+            value = await asyncio.wait_for(evaluate_async(tree, self.client), self.deadline)
         except OperandServiceError as exc:
-            return Reply(502, str(exc))
+            sys.stderr.write(f"{self.name}: 502: {exc}\n")
+            return Reply(502, exc.public)
+        except asyncio.TimeoutError:
+            return Reply(504, f"computation took longer than {self.deadline:g} s: gave up")
         return Reply(200, f"result = {format_number(value)}")
 
     async def aclose(self) -> None:
@@ -440,7 +482,15 @@ def calculator_app(
     urls: Mapping[str, str | Sequence[str]],
     timeout: float = DEFAULT_TIMEOUT,
     pool_size: int = DEFAULT_POOL_SIZE,
+    *,
+    max_operations: int = DEFAULT_MAX_OPERATIONS,
+    deadline: float = DEFAULT_DEADLINE,
+    name: str = "calculator",
 ) -> App:
     """The request handler of the calculator, given the four operand service URLs (each a
-    URL or a list of replica URLs); ``pool_size`` bounds the connections to each replica."""
-    return _CalculatorApp(OperandClient(urls, timeout, pool_size))
+    URL or a list of replica URLs); ``pool_size`` bounds the connections to each replica,
+    ``max_operations`` the operand calls per expression, ``deadline`` (seconds) each
+    request's whole computation; ``name`` prefixes its log lines."""
+    if max_operations < 1 or not deadline > 0:
+        raise ValueError("max_operations must be at least 1 and deadline positive")
+    return _CalculatorApp(OperandClient(urls, timeout, pool_size), max_operations, deadline, name)

@@ -27,6 +27,7 @@ __all__ = [
     "Neg",
     "Node",
     "Num",
+    "count_operations",
     "evaluate",
     "evaluate_async",
     "parse",
@@ -185,6 +186,22 @@ class _Parser:
 def parse(text: str) -> Node:
     """Parse an infix expression into a tree; raise :class:`ExpressionError` if malformed."""
     return _Parser(text).parse()
+
+
+def count_operations(node: Node) -> int:
+    """How many binary operations (operand-service calls) evaluating ``node`` makes.
+    Iterative, as :func:`evaluate` is, so a long chain needs no deep stack."""
+    count = 0
+    stack: list[Node] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, BinOp):
+            count += 1
+            stack.append(current.left)
+            stack.append(current.right)
+        elif isinstance(current, Neg):
+            stack.append(current.operand)
+    return count
 
 
 Apply = Callable[[str, float, float], float]

@@ -20,6 +20,13 @@ request (or from the connect) to its last, ``keepalive_timeout`` between request
 ``max_connections`` are held open: past it the oldest idle one is closed, or the newcomer gets
 a 503 when none is idle.
 
+A client that goes away while its request is computed (it closes the connection, so the
+server reads the end of the stream) cancels the computation: the app's coroutine is cancelled
+and no more of its work (operand calls, for the calculator) is done, so send-and-close
+requests cannot pile up work past the connection limit. The connection keeps being read while
+the app computes, to notice that end; bytes of further (pipelined) requests are kept, up to a
+bound past which reading pauses.
+
 Status codes: 404 for a path other than ``/``, 405 for a method other than POST, 411 when
 neither ``Content-Length`` nor chunked encoding says how long the body is, 400 for an invalid
 ``Content-Length``/chunk framing/non-UTF-8 body, 413 for a body over the limit, 500 if the
@@ -159,6 +166,7 @@ class _Connection(asyncio.Protocol):
         self.continued = False
         self.busy = False  # a request is being received or computed
         self.computing = False  # an async app is running
+        self.task: asyncio.Task[None] | None = None  # its task, cancelled if the client leaves
         self.eof = False
         self.closed = False
         self.deadline = 0.0
@@ -187,11 +195,17 @@ class _Connection(asyncio.Protocol):
         self.buffer += data
         if not self.computing:
             self._process()
+        elif len(self.buffer) > self.server.max_body + _MAX_HEAD and self.transport is not None:
+            self.transport.pause_reading()  # pipelined requests beyond one: wait for the reply
 
     def eof_received(self) -> bool:
         self.eof = True
-        if not self.computing:
-            self._process()
+        if self.computing:
+            # The client closed its side while its request is computed: it is gone (nginx and
+            # Go's net/http read it the same way), so its work stops here.
+            self._cancel_computation()
+            return False
+        self._process()
         return True  # keep the write side open for the answer to a half-closed request
 
     def pause_writing(self) -> None:
@@ -205,6 +219,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self._cancel_computation()
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -253,6 +268,11 @@ class _Connection(asyncio.Protocol):
             return False
         self._close()
         return True
+
+    def _cancel_computation(self) -> None:
+        task = self.task
+        if self.computing and task is not None and not task.done():
+            task.cancel()
 
     def abort(self) -> None:
         if self.transport is not None:
@@ -503,22 +523,29 @@ class _Connection(asyncio.Protocol):
         if isinstance(result, Reply):
             self._send(request, result.status, result.text, request.keep_alive)
             return
-        # An awaitable: stop reading this connection until its reply is sent.
+        # An awaitable: later requests wait in the buffer until its reply is sent; reading
+        # goes on, to see the client leave (see eof_received).
         self.computing = True
-        assert self.transport is not None
-        self.transport.pause_reading()
         task = self.loop.create_task(self._finish(request, text, result))
+        self.task = task
         server._tasks.add(task)
         task.add_done_callback(server._tasks.discard)
 
     async def _finish(self, request: _Request, text: str, pending: Awaitable[Reply]) -> None:
         try:
             reply = await pending
+        except asyncio.CancelledError:
+            # The client left (or the server stops): nobody to answer.
+            self.computing = False
+            self.task = None
+            self._set_busy(False)
+            self._close()
+            return
         except Exception:
             self._crashed(text)
             reply = Reply(500, f"internal error in the {self.server.name} service")
-        finally:
-            self.computing = False
+        self.computing = False
+        self.task = None
         if self.closed:
             self._set_busy(False)
             return

@@ -58,7 +58,8 @@ def test_stopped_operand_gives_a_502_naming_it_and_the_rest_still_works(twin: Tw
     try:
         status, body = post(URL, "5-6", timeout=15)
         assert status == 502
-        assert f"sub service at http://{twin.private_ips['sub']}:50002" in body
+        assert body.startswith("sub service: ")  # the reason varies: refused or timed out
+        assert twin.private_ips["sub"] not in body  # no internal address to the client
         # sum, mul and div are untouched.
         assert post(URL, "(5+6)*2/4") == (200, "result = 5.5\r\n")
     finally:

@@ -119,14 +119,14 @@ def test_malformed_expression_is_400_with_position_then_still_serving(calculator
     assert request(calculator_url, "(5+6)*2").text == "result = 22\r\n"
 
 
-def test_unreachable_sum_service_is_502_naming_it(
+def test_unreachable_sum_service_is_502_naming_it_but_not_its_address(
     serve: Callable[..., ServiceServer], operand_urls: dict[str, str]
 ) -> None:
     dead = closed_port_url()
     calculator = serve(calculator_app({**operand_urls, "sum": dead}), "calculator").url
     response = request(calculator, "(5+6)*2")
     assert response.status == 502
-    assert response.text == f"sum service at {dead}: connection refused\r\n"
+    assert response.text == "sum service: connection refused\r\n"
     # expressions that need no addition still work
     assert request(calculator, "(5-6)*2").text == "result = -2\r\n"
 
@@ -141,7 +141,7 @@ def test_operand_service_timeout_is_502(
         calculator = serve(calculator_app({**operand_urls, "div": url}, timeout=0.3)).url
         response = request(calculator, "1+4/2")
     assert response.status == 502
-    assert response.text == f"div service at {url}: timed out after 0.3 s\r\n"
+    assert response.text == "div service: timed out after 0.3 s\r\n"
 
 
 def test_operand_service_errors_and_garbage_are_502(
@@ -151,10 +151,10 @@ def test_operand_service_errors_and_garbage_are_502(
     chatty = serve(lambda body: Reply(200, "hello")).url
     calculator = serve(calculator_app({**operand_urls, "mul": broken, "sub": chatty})).url
     response = request(calculator, "2*3")
-    assert (response.status, response.text) == (502, f"mul service at {broken}: HTTP 500: boom\r\n")
+    assert (response.status, response.text) == (502, "mul service: HTTP 500: boom\r\n")
     response = request(calculator, "2-3")
     assert response.status == 502
-    assert response.text == f"sub service at {chatty}: unexpected reply 'hello'\r\n"
+    assert response.text == "sub service: unexpected reply 'hello'\r\n"
 
 
 def test_operand_client_validates_its_urls(operand_urls: dict[str, str]) -> None:
