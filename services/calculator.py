@@ -459,8 +459,7 @@ class _CalculatorApp:
         if operations > self.max_operations:
             return Reply(
                 413,
-                f"expression too long: {operations} operations, "
-                f"the limit is {self.max_operations}",
+                f"expression too long: {operations} operations, the limit is {self.max_operations}",
             )
         return self._compute(tree)
 

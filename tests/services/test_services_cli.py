@@ -119,9 +119,7 @@ def test_sigterm_lets_the_in_flight_request_finish(spawn: type[Service]) -> None
             code, err = calculator.terminate()
         client.join(10)
     assert code == 0
-    assert [(r.status, r.text) for r in replies] == [
-        (502, "sum service: timed out after 1 s\r\n")
-    ]
+    assert [(r.status, r.text) for r in replies] == [(502, "sum service: timed out after 1 s\r\n")]
     assert "stopped" in err
 
 
