@@ -137,6 +137,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "pulumi-python:dynamic/cloudlab/docker:LocalImage":
             outputs["image_id"] = f"sha256:{args.name}"
             outputs["ref"] = f"{args.inputs['name']}:{args.inputs.get('tag', 'latest')}"
+        elif args.typ == "pulumi-python:dynamic/cloudlab/local:Command":
+            outputs["stdout"] = f"{args.name}-stdout"  # e.g. the id a snapshot's create prints
         elif args.typ == "openstack:networking/floatingIp:FloatingIp":
             self._floating += 1
             outputs["address"] = f"203.0.113.{self._floating}"

@@ -283,6 +283,7 @@ class CalculatorLab(pulumi.ComponentResource):
                 VmArgs(
                     network=network,
                     image=image,
+                    image_id=self.snapshots[image].image_id,  # by id: names can repeat
                     flavor=s.flavor,
                     key_pair=s.key_pair,
                     security_group_ids=groups,

@@ -18,21 +18,44 @@ fixed names (a VM, an image), which cannot exist twice.
 
 The delete and update commands see ``PULUMI_COMMAND_STDOUT`` and ``PULUMI_COMMAND_STDERR``, the
 output of the previous create or update (as with pulumi-command), e.g. the id of what create made.
+
+Recovery (a ``pulumi up`` killed, or a command that hangs):
+
+- every command runs in its own process group, and a timeout kills the whole group, so
+  ``sleep 60 & wait`` leaves nothing behind (killing ``/bin/sh`` alone left its children, and the
+  pipes they held open made the wait last as long as they did);
+- the id is deterministic: a hash of the stack, the resource's name and the inputs that run
+  (:func:`command_id`), so the same resource created again has the same id;
+- creates are idempotent: a finished create is written to a journal (one 0600 file per id under
+  ``$CLOUDLAB_STATE_DIR/commands``) before the engine records it; a ``pulumi up`` killed between
+  the two leaves a pending create that the next ``up`` runs again, and that create takes the
+  journal's result over instead of running the command a second time (a second VM, a second
+  image). A delete removes the entry.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
+import json
 import os
+import signal
 import subprocess
-import uuid
+import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
 import pulumi.dynamic as dyn
 
-from components.dynamic.base import HashDiffProvider, changed_keys, input_hashes, to_props
+from components.dynamic.base import (
+    HashDiffProvider,
+    canonical_json,
+    changed_keys,
+    input_hashes,
+    to_props,
+)
 
 DEFAULT_INTERPRETER = ("/bin/sh", "-c")
 
@@ -71,6 +94,9 @@ REPLACE_KEYS = ("triggers",)
 STORED_KEYS = ("update", "delete", "delete_before_replace", "timeout")
 """Changes that run nothing: the new values are only kept."""
 INPUT_KEYS = (*RUN_KEYS, *REPLACE_KEYS, *STORED_KEYS)
+NAME_KEYS = ("stack", "resource_name", "journal")
+"""Set by :class:`LocalCommand`, not by its args: what names the resource (its id) and where
+its creates are journaled. Not diffed."""
 
 
 class CommandFailedError(RuntimeError):
@@ -97,27 +123,110 @@ def run_command(
         env["PULUMI_COMMAND_STDOUT"] = str(previous.get("stdout") or "")
         env["PULUMI_COMMAND_STDERR"] = str(previous.get("stderr") or "")
     argv = [*(interpreter or DEFAULT_INTERPRETER), command]
+    limit = float(timeout or 600)
     try:
-        res = subprocess.run(
+        # Its own session and process group: a timeout (or our own end) kills every process
+        # the command started, not only the shell.
+        proc = subprocess.Popen(
             argv,
             env=env,
             cwd=dir or None,
-            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=float(timeout or 600),
-            check=False,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired as exc:
-        raise CommandFailedError(f"command timed out after {exc.timeout}s: {command}") from exc
     except OSError as exc:  # interpreter or dir missing
         raise CommandFailedError(f"cannot run {argv[0]!r} in {dir or '.'}: {exc}") from exc
-    stdout, stderr = res.stdout.rstrip("\n"), res.stderr.rstrip("\n")
-    if res.returncode != 0:
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise CommandFailedError(f"command timed out after {limit:g}s: {command}") from None
+    except BaseException:
+        _kill_group(proc)
+        raise
+    stdout, stderr = out.rstrip("\n"), err.rstrip("\n")
+    if proc.returncode != 0:
         raise CommandFailedError(
-            f"command exited {res.returncode}: {command}\n"
+            f"command exited {proc.returncode}: {command}\n"
             f"--- stderr ---\n{stderr[-3000:]}\n--- stdout ---\n{stdout[-2000:]}"
         )
     return stdout, stderr
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL the command's whole process group and reap the shell. (Only on a timeout or
+    an interruption: a command that ends may leave a daemon on purpose, e.g. VBoxSVC.)"""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    try:
+        proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:  # a grandchild in another group holds the pipes
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+        proc.wait(timeout=5)
+
+
+def command_id(props: Mapping[str, Any]) -> str:
+    """The resource's id: a hash of its stack, its name and the inputs that run (a change of
+    any of them is a replacement, hence a new id). Without a name (the provider driven
+    directly) the inputs alone."""
+    key = {
+        "stack": props.get("stack"),
+        "name": props.get("resource_name"),
+        "inputs": input_hashes(props, (*RUN_KEYS, *REPLACE_KEYS)),
+    }
+    return hashlib.sha256(canonical_json(key).encode()).hexdigest()[:32]
+
+
+def default_journal_dir() -> str:
+    """Where finished creates are journaled: ``$CLOUDLAB_STATE_DIR/commands`` (the project's
+    per-user state, next to the Pulumi backend; never in the clone)."""
+    state = os.environ.get("CLOUDLAB_STATE_DIR") or os.path.join(
+        os.environ.get("CLOUDLAB_HOME") or os.path.expanduser("~/.cloudlab"), "state"
+    )
+    return os.path.join(state, "commands")
+
+
+def _journal_path(props: Mapping[str, Any], id_: str) -> str | None:
+    journal = props.get("journal")
+    return os.path.join(str(journal), f"{id_}.json") if journal else None
+
+
+def _journal_read(path: str | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            entry = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def _journal_write(path: str | None, entry: Mapping[str, Any]) -> None:
+    """Write atomically (a rename), readable by the user only: stdout may name what was made."""
+    if path is None:
+        return
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(dict(entry), handle)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _journal_remove(path: str | None) -> None:
+    if path is not None and os.path.exists(path):
+        os.unlink(path)
 
 
 def _run(props: Mapping[str, Any], key: str, previous: Mapping[str, str] | None = None):
@@ -132,13 +241,13 @@ def _run(props: Mapping[str, Any], key: str, previous: Mapping[str, str] | None 
 
 
 def _outs(props: Mapping[str, Any], stdout: str, stderr: str) -> dict[str, Any]:
-    outs = {k: props.get(k) for k in INPUT_KEYS}
+    outs = {k: props.get(k) for k in (*INPUT_KEYS, *NAME_KEYS)}
     outs.update(stdout=stdout, stderr=stderr, input_hashes=input_hashes(props, INPUT_KEYS))
     return outs
 
 
 class LocalCommandProvider(HashDiffProvider):
-    """The resource id is a random uuid; the state holds the inputs, stdout and stderr.
+    """The resource id is :func:`command_id`; the state holds the inputs, stdout and stderr.
 
     Its ``diff`` is its own: a change of what runs is an update when an ``update`` command is
     given, a replacement otherwise.
@@ -154,8 +263,15 @@ class LocalCommandProvider(HashDiffProvider):
         return dyn.CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
-        stdout, stderr = _run(props, "create")
-        return dyn.CreateResult(id_=uuid.uuid4().hex, outs=_outs(props, stdout, stderr))
+        id_ = command_id(props)
+        path = _journal_path(props, id_)
+        done = _journal_read(path)
+        if done is not None:  # an interrupted `up` ran it; the engine never recorded it
+            stdout, stderr = str(done.get("stdout") or ""), str(done.get("stderr") or "")
+        else:
+            stdout, stderr = _run(props, "create")
+            _journal_write(path, {"stdout": stdout, "stderr": stderr})
+        return dyn.CreateResult(id_=id_, outs=_outs(props, stdout, stderr))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         changed = changed_keys(olds.get("input_hashes") or {}, self.hashes(news))
@@ -178,6 +294,7 @@ class LocalCommandProvider(HashDiffProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         if props.get("delete"):
             _run(props, "delete", {"stdout": props.get("stdout"), "stderr": props.get("stderr")})
+        _journal_remove(_journal_path(props, _id))
 
 
 class LocalCommand(dyn.Resource, module="cloudlab/local", name="Command"):
@@ -192,5 +309,12 @@ class LocalCommand(dyn.Resource, module="cloudlab/local", name="Command"):
         self, resource_name: str, args: LocalCommandArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         props = args.to_props()
-        props.update(stdout=None, stderr=None, input_hashes=None)
+        props.update(
+            stdout=None,
+            stderr=None,
+            input_hashes=None,
+            stack=pulumi.get_stack(),
+            resource_name=resource_name,
+            journal=default_journal_dir(),
+        )
         super().__init__(LocalCommandProvider(), resource_name, props, opts)

@@ -142,7 +142,7 @@ class VmArgs:
     network: PrivateNetwork
     """The network the VM's only port sits in."""
     image: str
-    """Glance image name."""
+    """Glance image name (what the VM boots unless ``image_id`` is given)."""
     flavor: str
     """Nova flavor name."""
     security_group_ids: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
@@ -165,6 +165,10 @@ class VmArgs:
     """Sizes of the flavors, to tell a shrink (``cloudlab:vmOperations.flavorSizes``)."""
     image_after: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """What must exist before the VM boots, e.g. the :class:`VmSnapshot` it boots from."""
+    image_id: pulumi.Input[str] | None = None
+    """Glance image id to boot, e.g. a :class:`VmSnapshot`'s ``image_id``: names are not
+    unique in Glance (an interrupted snapshot can leave a second image of the same name), ids
+    are. Given, it takes the place of ``image``."""
 
 
 class Vm(pulumi.ComponentResource):
@@ -198,7 +202,8 @@ class Vm(pulumi.ComponentResource):
         self.instance = openstack.compute.Instance(
             f"{name}-vm",
             name=name,
-            image_name=args.image,
+            image_name=None if args.image_id is not None else args.image,
+            image_id=args.image_id,
             flavor_name=args.flavor,
             key_pair=args.key_pair,
             user_data=args.user_data,

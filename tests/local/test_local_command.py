@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +144,79 @@ def test_registered_inputs_under_mocks() -> None:
     assert res.inputs["delete"] == "echo b"
     assert res.inputs["environment"] == {"X": "1"}
     assert res.inputs["interpreter"] == ["/bin/sh", "-c"]
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting for its reaper is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    """``sleep 60 & wait`` with a 1 s timeout: the shell AND its background sleep are gone,
+    and the timeout is 1 s, not the 60 s the sleep held the output pipes open for."""
+    pidfile = tmp_path / "sleep.pid"
+    started = time.monotonic()
+    with pytest.raises(CommandFailedError, match=r"timed out after 1s"):
+        run_command(f"sleep 60 & echo $! > {pidfile}; wait", timeout=1)
+    assert time.monotonic() - started < 10
+    pid = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(pid), "the background sleep outlived the timeout"
+
+
+def _named(**overrides: Any) -> dict[str, Any]:
+    return props(stack="dev", resource_name="vm-image", **overrides)
+
+
+def test_the_id_is_deterministic_and_changes_with_what_runs(provider, tmp_path: Path) -> None:
+    first = provider.create(_named(create="true")).id
+    assert first == provider.create(_named(create="true")).id
+    assert first != provider.create(_named(create="echo other")).id
+    assert first != provider.create(_named(create="true", triggers=["vm-2"])).id
+    assert first != provider.create(props(stack="dev", resource_name="other", create="true")).id
+    assert first != provider.create(props(stack="prod", resource_name="vm-image", create="true")).id
+
+
+def test_an_interrupted_create_is_taken_over_not_run_twice(provider, tmp_path: Path) -> None:
+    """A ``pulumi up`` killed after the command finished but before the engine recorded it:
+    the next ``up`` calls create again, which takes the journaled result over."""
+    journal = tmp_path / "journal"
+    work = tmp_path / "work"
+    work.mkdir()
+    p = _named(
+        create="echo made >> runs; echo image-$(wc -l < runs)",
+        delete="rm runs",
+        dir=str(work),
+        journal=str(journal),
+    )
+    first = provider.create(p)
+    assert first.outs["stdout"] == "image-1"
+    (entry,) = journal.iterdir()
+    assert entry.stat().st_mode & 0o777 == 0o600
+    again = provider.create(p)  # the engine lost the first create's result
+    assert (again.id, again.outs["stdout"]) == (first.id, "image-1")
+    assert (work / "runs").read_text() == "made\n"  # ran once
+    provider.delete(again.id, again.outs)
+    assert list(journal.iterdir()) == []
+    assert provider.create(p).outs["stdout"] == "image-1"  # after a delete it runs again
+    assert (work / "runs").read_text() == "made\n"
+
+
+def test_the_component_journals_under_the_state_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CLOUDLAB_STATE_DIR", str(tmp_path))
+
+    def program() -> None:
+        LocalCommand("cmd", LocalCommandArgs(create="echo a"))
+
+    (res,) = run_program(program).of_type(TYPE)
+    assert res.inputs["journal"] == str(tmp_path / "commands")
+    assert res.inputs["resource_name"] == "cmd"
+    assert res.inputs["stack"]

@@ -93,7 +93,8 @@ def test_snapshot_and_a_vm_booted_from_it() -> None:
     assert snapshot.inputs["environment"] == {"OS_CLOUD": "insa"}
 
     copy = rec.named("calc-calculator-copy-vm")
-    assert copy.inputs["imageName"] == "calculator-snapshot"
+    assert copy.inputs["imageId"] == f"{snapshot.name}-stdout"  # by id: names can repeat
+    assert "imageName" not in copy.inputs
     assert snapshot.urn in copy.dependencies
     port = rec.named("calc-calculator-copy-port").inputs
     assert port["networkId"] == "calc-frontend-net-id"
