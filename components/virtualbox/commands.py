@@ -7,6 +7,7 @@ runs to undo it (``None``: nothing to undo). Arguments are shell-quoted (paths w
 from __future__ import annotations
 
 import shlex
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,11 +28,41 @@ def _line(*argvs: Sequence[str]) -> str:
     return " && ".join(shlex.join(argv) for argv in argvs)
 
 
+VM_UUID_NAMESPACE = uuid.UUID("6f1c2d1e-7a53-4c55-9d0e-2b8f3c6a9e10")
+"""Namespace of the VMs' deterministic UUIDs (:func:`vm_uuid`)."""
+
+
+def vm_uuid(s: VirtualBoxSettings) -> str:
+    """The UUID ``createvm`` registers the VM under: derived from its name and disk, so a
+    re-run can tell its own leftover from a VM of the same name that someone else made."""
+    return str(uuid.uuid5(VM_UUID_NAMESPACE, f"cloudlab:virtualbox:{s.vm_name}:{s.disk}"))
+
+
+def leftover_cleanup(s: VirtualBoxSettings) -> str:
+    """Shell that removes what an interrupted create of this VM left registered (found by its
+    own UUID only): the disk is detached first, so ``unregistervm --delete`` removes the
+    settings file (which would block ``createvm`` of the same name) but never the disk."""
+    vbox, vm_id, ctl = shlex.quote(s.vboxmanage), vm_uuid(s), shlex.quote(s.storage_controller)
+    detach = (
+        f"{vbox} storageattach {vm_id} --storagectl {ctl} --port 0 --device 0 --type hdd "
+        "--medium none >/dev/null 2>&1 || true"
+    )
+    return (
+        f"if {vbox} showvminfo {vm_id} >/dev/null 2>&1; then {detach}; "
+        f"{vbox} unregistervm {vm_id} --delete || exit $?; fi"
+    )
+
+
 def vm_step(s: VirtualBoxSettings) -> Step:
     """Register the VM: import the appliance, or create a VM and attach the configured disk.
 
     Destroy unregisters it; the imported disks go with it (``--delete``), a configured disk is
     only released (``closemedium`` without ``--delete``: the file stays).
+
+    A created VM is re-runnable: it is registered under :func:`vm_uuid`, and the create first
+    removes a VM of that UUID (what a ``pulumi up`` killed between ``createvm`` and
+    ``storageattach`` leaves), so the next ``up`` completes instead of failing on "already
+    exists".
     """
     vbox, vm = s.vboxmanage, s.vm_name
     if s.appliance is not None:
@@ -42,15 +73,47 @@ def vm_step(s: VirtualBoxSettings) -> Step:
     assert s.disk is not None
     ctl = s.storage_controller
     return Step(
-        create=_line(
-            [vbox, "createvm", "--name", vm, "--ostype", s.os_type, "--register"],
+        create=leftover_cleanup(s)
+        + "; "
+        + _line(
+            [
+                vbox,
+                "createvm",
+                "--name",
+                vm,
+                "--uuid",
+                vm_uuid(s),
+                "--ostype",
+                s.os_type,
+                "--register",
+            ],
             [vbox, "storagectl", vm, "--name", ctl, "--add", "sata", "--controller", "IntelAhci"],
             [
                 *[vbox, "storageattach", vm, "--storagectl", ctl, "--port", "0", "--device", "0"],
                 *["--type", "hdd", "--medium", s.disk],
             ],
         ),
-        delete=_line([vbox, "unregistervm", vm], [vbox, "closemedium", "disk", s.disk]),
+        # Detached first, so that --delete removes the settings file (left behind, it blocks
+        # the next createvm of the name) and never the student's disk.
+        delete=_line(
+            [
+                vbox,
+                "storageattach",
+                vm,
+                "--storagectl",
+                ctl,
+                "--port",
+                "0",
+                "--device",
+                "0",
+                "--type",
+                "hdd",
+                "--medium",
+                "none",
+            ],
+            [vbox, "unregistervm", vm, "--delete"],
+            [vbox, "closemedium", "disk", s.disk],
+        ),
     )
 
 

@@ -20,9 +20,17 @@ def settings(**raw: Any):
 
 
 def argvs(command: str | None) -> list[list[str]]:
-    """The argvs of a ``a && b`` command line."""
+    """The argvs of a ``a && b`` command line (after the clean-up of an interrupted create's
+    leftover, ``if ...; fi; ``, when there is one)."""
     assert command is not None
+    if command.startswith("if "):
+        command = command.split("; fi; ", 1)[1]
     return [shlex.split(part) for part in command.split(" && ")]
+
+
+def changes(calls: list[list[str]]) -> list[list[str]]:
+    """The calls that change something (not the look-ups of the leftover clean-up)."""
+    return [argv for argv in calls if argv[1] != "showvminfo"]
 
 
 def run(step: Step, what: str = "create", outs: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -39,8 +47,11 @@ class TestCommandLines:
     def test_vm_from_a_disk(self, disk: Path) -> None:
         step = commands.vm_step(settings(disk=str(disk)))
         d = str(disk)
+        vm_id = commands.vm_uuid(settings(disk=str(disk)))
+        assert step.create.startswith(f"if VBoxManage showvminfo {vm_id} >/dev/null 2>&1; then ")
         assert argvs(step.create) == [
-            ["VBoxManage", "createvm", "--name", "lab-vm", "--ostype", "Ubuntu_64", "--register"],
+            ["VBoxManage", "createvm", "--name", "lab-vm", "--uuid", vm_id, "--ostype",
+             "Ubuntu_64", "--register"],
             ["VBoxManage", "storagectl", "lab-vm", "--name", "SATA", "--add", "sata",
              "--controller", "IntelAhci"],
             ["VBoxManage", "storageattach", "lab-vm", "--storagectl", "SATA", "--port", "0",
@@ -48,9 +59,11 @@ class TestCommandLines:
         ]  # fmt: skip
         # The configured disk is the student's: released, never deleted.
         assert argvs(step.delete) == [
-            ["VBoxManage", "unregistervm", "lab-vm"],
+            ["VBoxManage", "storageattach", "lab-vm", "--storagectl", "SATA", "--port", "0",
+             "--device", "0", "--type", "hdd", "--medium", "none"],
+            ["VBoxManage", "unregistervm", "lab-vm", "--delete"],
             ["VBoxManage", "closemedium", "disk", d],
-        ]
+        ]  # fmt: skip
         assert f"'{d}'" in step.create  # the space in "VirtualBox VMs" is quoted
 
     def test_vm_from_an_appliance(self, appliance: Path) -> None:
@@ -135,7 +148,7 @@ class TestAgainstTheFakeVBoxManage:
         )
         steps = lab_steps(s)
         outs = [run(step) for step in steps]
-        created = fake_vbox.calls()
+        created = changes(fake_vbox.calls())
         assert created == [argv for step in steps for argv in argvs(step.create)]
         state = fake_vbox.state()
         assert state["vms"]["lab-vm"]["natpf1"] == {"ssh": "ssh,tcp,127.0.0.1,2222,,22"}
@@ -148,7 +161,7 @@ class TestAgainstTheFakeVBoxManage:
         fake_vbox.clear_log()
         for step, out in reversed(list(zip(steps, outs, strict=True))):
             run(step, "delete", out)
-        deleted = fake_vbox.calls()
+        deleted = changes(fake_vbox.calls())
         assert deleted == [
             argv for step in reversed(steps) if step.delete for argv in argvs(step.delete)
         ]
@@ -171,8 +184,27 @@ class TestAgainstTheFakeVBoxManage:
             run(bad)
         with pytest.raises(CommandFailedError, match="Could not find a registered machine"):
             run(commands.nat_step(settings(disk=str(disk), vmName="other")))
+        other = Step(create="VBoxManage createvm --name mine --register", delete=None)
+        run(other)  # someone's own VM
         with pytest.raises(CommandFailedError, match="already exists"):
-            run(commands.vm_step(s))  # the VM is registered once
+            run(commands.vm_step(settings(disk=str(disk), vmName="mine")))  # not ours: kept
+        assert "uuid" not in fake_vbox.state()["vms"]["mine"]
+
+    def test_an_interrupted_create_is_re_run_to_completion(self, fake_vbox, disk: Path) -> None:
+        """``createvm --register`` ran, the ``up`` was killed before the disk was attached:
+        the next create removes that leftover (its own UUID) and completes."""
+        s = settings(disk=str(disk))
+        step = commands.vm_step(s)
+        createvm = " && ".join(shlex.join(a) for a in argvs(step.create)[:2])  # no disk yet
+        run(Step(create=createvm, delete=None))
+        assert fake_vbox.state()["vms"]["lab-vm"]["disks"] == []
+        outs = run(step)
+        machine = fake_vbox.state()["vms"]["lab-vm"]
+        assert (machine["uuid"], machine["disks"]) == (commands.vm_uuid(s), [str(disk)])
+        assert machine["controllers"] == ["SATA"]  # not twice
+        run(step, "delete", outs)
+        run(step)  # a VM made again after a destroy: the settings file was removed too
+        assert disk.exists()
 
     def test_a_missing_disk_fails_the_create(self, fake_vbox, tmp_path: Path) -> None:
         s = settings(disk=str(tmp_path / "missing.vdi"))
