@@ -26,8 +26,8 @@ Recovery (a ``pulumi up`` killed, or a command that hangs):
   pipes they held open made the wait last as long as they did);
 - the id is deterministic: a hash of the stack, the resource's name and the inputs that run
   (:func:`command_id`), so the same resource created again has the same id;
-- creates are idempotent: a finished create is written to a journal (one 0600 file per id under
-  ``$CLOUDLAB_STATE_DIR/commands``) before the engine records it; a ``pulumi up`` killed between
+- creates are idempotent: a finished create is written to a journal (one 0600 file per id, next
+  to the stack's state: :func:`default_journal_dir`) before the engine records it; a ``pulumi up`` killed between
   the two leaves a pending create that the next ``up`` runs again, and that create takes the
   journal's result over instead of running the command a second time (a second VM, a second
   image). A delete removes the entry.
@@ -94,7 +94,7 @@ REPLACE_KEYS = ("triggers",)
 STORED_KEYS = ("update", "delete", "delete_before_replace", "timeout")
 """Changes that run nothing: the new values are only kept."""
 INPUT_KEYS = (*RUN_KEYS, *REPLACE_KEYS, *STORED_KEYS)
-NAME_KEYS = ("stack", "resource_name", "journal")
+NAME_KEYS = ("project", "stack", "resource_name", "journal")
 """Set by :class:`LocalCommand`, not by its args: what names the resource (its id) and where
 its creates are journaled. Not diffed."""
 
@@ -125,8 +125,8 @@ def run_command(
     argv = [*(interpreter or DEFAULT_INTERPRETER), command]
     limit = float(timeout or 600)
     try:
-        # Its own session and process group: a timeout (or our own end) kills every process
-        # the command started, not only the shell.
+        # Its own process group (in our session, so that killing a `pulumi up`'s session
+        # takes it too): a timeout kills every process the command started, not only the shell.
         proc = subprocess.Popen(
             argv,
             env=env,
@@ -135,7 +135,7 @@ def run_command(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            start_new_session=True,
+            process_group=0,
         )
     except OSError as exc:  # interpreter or dir missing
         raise CommandFailedError(f"cannot run {argv[0]!r} in {dir or '.'}: {exc}") from exc
@@ -175,6 +175,7 @@ def command_id(props: Mapping[str, Any]) -> str:
     any of them is a replacement, hence a new id). Without a name (the provider driven
     directly) the inputs alone."""
     key = {
+        "project": props.get("project"),
         "stack": props.get("stack"),
         "name": props.get("resource_name"),
         "inputs": input_hashes(props, (*RUN_KEYS, *REPLACE_KEYS)),
@@ -183,8 +184,15 @@ def command_id(props: Mapping[str, Any]) -> str:
 
 
 def default_journal_dir() -> str:
-    """Where finished creates are journaled: ``$CLOUDLAB_STATE_DIR/commands`` (the project's
-    per-user state, next to the Pulumi backend; never in the clone)."""
+    """Where finished creates are journaled: next to the stack's state, so that a new backend
+    (a test's, another user's) never sees another one's entries. With a local file backend
+    (``PULUMI_BACKEND_URL=file://DIR``, as the project sets it), ``DIR/.cloudlab/commands``;
+    otherwise ``$CLOUDLAB_STATE_DIR/commands``. Never in the clone."""
+    backend = os.environ.get("PULUMI_BACKEND_URL") or ""
+    if backend.startswith("file://"):
+        path = backend[len("file://") :].split("?", 1)[0]
+        if path:
+            return os.path.join(os.path.expanduser(path), ".cloudlab", "commands")
     state = os.environ.get("CLOUDLAB_STATE_DIR") or os.path.join(
         os.environ.get("CLOUDLAB_HOME") or os.path.expanduser("~/.cloudlab"), "state"
     )
@@ -313,6 +321,7 @@ class LocalCommand(dyn.Resource, module="cloudlab/local", name="Command"):
             stdout=None,
             stderr=None,
             input_hashes=None,
+            project=pulumi.get_project(),
             stack=pulumi.get_stack(),
             resource_name=resource_name,
             journal=default_journal_dir(),

@@ -22,6 +22,21 @@ class Step:
     delete: str | None
     update: str | None = None
     """Run in place instead of a replacement when ``create`` changes (``None``: replace)."""
+    cleanup: str | None = None
+    """Run before ``create``: removes what an interrupted create of this step left behind
+    (found by a mark that is ours only), so that a killed ``pulumi up`` run again completes."""
+    finish: str | None = None
+    """Run after ``create`` succeeded (e.g. removes the mark of a create under way)."""
+
+    @property
+    def command(self) -> str:
+        """The whole create command line, clean-up and finish included."""
+        command = self.create
+        if self.cleanup:
+            command = f"{self.cleanup}; {command}"
+        if self.finish:
+            command = f"{command} && {self.finish}"
+        return command
 
 
 def _line(*argvs: Sequence[str]) -> str:
@@ -73,9 +88,8 @@ def vm_step(s: VirtualBoxSettings) -> Step:
     assert s.disk is not None
     ctl = s.storage_controller
     return Step(
-        create=leftover_cleanup(s)
-        + "; "
-        + _line(
+        cleanup=leftover_cleanup(s),
+        create=_line(
             [
                 vbox,
                 "createvm",
@@ -134,29 +148,74 @@ def nat_step(s: VirtualBoxSettings) -> Step:
 
 
 def forward_step(vboxmanage: str, vm: str, forward: PortForward) -> Step:
-    """The NAT port-forwarding rule ``ssh,tcp,<host ip>,<host port>,,22`` and its removal."""
+    """The NAT port-forwarding rule ``ssh,tcp,<host ip>,<host port>,,22`` and its removal.
+
+    Re-runnable: the create first removes a rule of the same name on this (our own) VM, which
+    an ``up`` killed after the rule was added leaves behind (VirtualBox refuses a second one)."""
+    leftover = shlex.join([vboxmanage, "modifyvm", vm, "--natpf1", "delete", forward.name])
     return Step(
+        cleanup=f"{leftover} >/dev/null 2>&1",
         create=_line([vboxmanage, "modifyvm", vm, "--natpf1", forward.rule]),
         delete=_line([vboxmanage, "modifyvm", vm, "--natpf1", "delete", forward.name]),
     )
 
 
-def clone_step(s: VirtualBoxSettings) -> Step:
-    """A full clone, registered (new MAC addresses); destroy deletes it with its disks."""
+def clone_uuid(s: VirtualBoxSettings) -> str:
+    """The UUID the clone is registered under (see :func:`vm_uuid`)."""
     assert s.clone is not None
+    return str(
+        uuid.uuid5(VM_UUID_NAMESPACE, f"cloudlab:virtualbox-clone:{s.vm_name}:{s.clone.name}")
+    )
+
+
+def clone_step(s: VirtualBoxSettings) -> Step:
+    """A full clone, registered (new MAC addresses); destroy deletes it with its disks.
+
+    Re-runnable as :func:`vm_step`: registered under :func:`clone_uuid`, and a clone of that
+    UUID (an interrupted create's) is deleted first, its disks with it (they are copies)."""
+    assert s.clone is not None
+    vbox, clone_id = shlex.quote(s.vboxmanage), clone_uuid(s)
+    leftover = (
+        f"if {vbox} showvminfo {clone_id} >/dev/null 2>&1; then "
+        f"{vbox} unregistervm {clone_id} --delete || exit $?; fi"
+    )
     return Step(
-        create=_line([s.vboxmanage, "clonevm", s.vm_name, "--name", s.clone.name, "--register"]),
+        cleanup=leftover,
+        create=_line(
+            [
+                s.vboxmanage,
+                "clonevm",
+                s.vm_name,
+                "--name",
+                s.clone.name,
+                "--uuid",
+                clone_id,
+                "--register",
+            ]
+        ),
         delete=_line([s.vboxmanage, "unregistervm", s.clone.name, "--delete"]),
     )
 
 
 def disk_copy_step(s: VirtualBoxSettings) -> Step:
-    """``clonemedium`` of a disk (a new UUID, so both can be registered); destroy deletes it."""
+    """``clonemedium`` of a disk (a new UUID, so both can be registered); destroy deletes it.
+
+    Re-runnable: a marker file ``TARGET.cloudlab-partial`` exists while the copy runs; a create
+    that finds it removes the half-made copy (ours, by the marker) before copying again. A
+    target without the marker is never touched (``clonemedium`` refuses it)."""
     assert s.disk_copy is not None
     c = s.disk_copy
+    vbox, target = shlex.quote(s.vboxmanage), shlex.quote(c.target)
+    marker = shlex.quote(c.target + ".cloudlab-partial")
+    leftover = (
+        f"if [ -e {marker} ]; then {vbox} closemedium disk {target} --delete >/dev/null 2>&1 "
+        f"|| rm -f {target}; rm -f {marker}; fi"
+    )
     return Step(
+        cleanup=f"{leftover}; touch {marker}",
         create=_line(
             [s.vboxmanage, "clonemedium", "disk", c.source, c.target, "--format", c.format]
         ),
+        finish=f"rm -f {marker}",
         delete=_line([s.vboxmanage, "closemedium", "disk", c.target, "--delete"]),
     )

@@ -60,7 +60,7 @@ class VirtualBoxLab(pulumi.ComponentResource):
             return LocalCommand(
                 f"{name}-{suffix}",
                 LocalCommandArgs(
-                    create=step.create, delete=step.delete, update=step.update, triggers=triggers
+                    create=step.command, delete=step.delete, update=step.update, triggers=triggers
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=after),
             )

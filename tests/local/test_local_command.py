@@ -208,15 +208,19 @@ def test_an_interrupted_create_is_taken_over_not_run_twice(provider, tmp_path: P
     assert (work / "runs").read_text() == "made\n"
 
 
-def test_the_component_journals_under_the_state_dir(
+def test_the_component_journals_next_to_the_stack_state(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("CLOUDLAB_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
 
     def program() -> None:
         LocalCommand("cmd", LocalCommandArgs(create="echo a"))
 
     (res,) = run_program(program).of_type(TYPE)
     assert res.inputs["journal"] == str(tmp_path / "commands")
+    monkeypatch.setenv("PULUMI_BACKEND_URL", f"file://{tmp_path}/backend?metadata=skip")
+    (res,) = run_program(program).of_type(TYPE)
+    assert res.inputs["journal"] == str(tmp_path / "backend" / ".cloudlab" / "commands")
     assert res.inputs["resource_name"] == "cmd"
     assert res.inputs["stack"]
