@@ -26,11 +26,13 @@ Recovery (a ``pulumi up`` killed, or a command that hangs):
   pipes they held open made the wait last as long as they did);
 - the id is deterministic: a hash of the stack, the resource's name and the inputs that run
   (:func:`command_id`), so the same resource created again has the same id;
-- creates are idempotent: a finished create is written to a journal (one 0600 file per id, next
-  to the stack's state: :func:`default_journal_dir`) before the engine records it; a ``pulumi up`` killed between
-  the two leaves a pending create that the next ``up`` runs again, and that create takes the
-  journal's result over instead of running the command a second time (a second VM, a second
-  image). A delete removes the entry.
+- creates are idempotent: a finished create is written to a journal (one 0600 file per id,
+  next to the stack's state: :func:`default_journal_dir`) before the engine records it; a
+  ``pulumi up`` killed between the two leaves a pending create that the next ``up`` runs
+  again, and that create takes the journal's result over instead of running the command a
+  second time (a second VM, a second image). A delete removes the entry. A command killed
+  while it runs is not journaled: it runs again, so each lab's commands clean up what an
+  interrupted run of theirs left (see components/virtualbox/commands.py).
 """
 
 from __future__ import annotations
