@@ -2,8 +2,13 @@
 
 Each one-time step leaves a marker file in the state directory, so a restart with kept data skips
 it; removing the state directory starts cold.
+
+No password is ever on a command line (where ``ps`` and /proc/PID/cmdline show it to every
+user of the machine): SQL goes to ``mariadb`` on its standard input, and keystone-manage's
+bootstrap reads the admin's password from ``OS_BOOTSTRAP_PASSWORD`` in its environment.
 """
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -46,9 +51,11 @@ def init_datadir(layout: Layout) -> None:
 
 
 def sql(layout: Layout, statement: str) -> str:
-    """Run SQL as MariaDB's root over our socket; returns the tab-separated rows."""
+    """Run SQL as MariaDB's root over our socket; returns the tab-separated rows. The
+    statement goes on stdin, not on the command line: it may hold a password."""
     result = subprocess.run(
-        ["mariadb", _cnf(layout), "-u", "root", "-N", "-B", "-e", statement],
+        ["mariadb", _cnf(layout), "-u", "root", "-N", "-B"],
+        input=statement,
         capture_output=True,
         text=True,
         check=False,
@@ -79,14 +86,23 @@ def create_databases(layout: Layout) -> None:
     sql(layout, "; ".join(statements))
 
 
-def _once(layout: Layout, name: str, what: str, estimate_s: float, argvs: list[list[str]]) -> None:
+def _once(
+    layout: Layout,
+    name: str,
+    what: str,
+    estimate_s: float,
+    argvs: list[list[str]],
+    env: dict[str, str] | None = None,
+) -> None:
     marker = layout.state / "done" / name
     if marker.exists():
         return
     log = layout.log(f"setup-{name}")
     with step(what, estimate_s=estimate_s, log=log), log.open("w") as out:
         for argv in argvs:
-            result = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, cwd=layout.state)
+            result = subprocess.run(
+                argv, stdout=out, stderr=subprocess.STDOUT, cwd=layout.state, env=env
+            )
             if result.returncode != 0:
                 raise RuntimeError(f"{' '.join(argv)} failed ({result.returncode}); see {log}")
     marker.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +121,6 @@ def migrations(layout: Layout) -> dict[str, tuple[str, float, list[list[str]]]]:
     ]
     nova = [str(b("nova-manage")), "--config-file", str(conf / "nova" / "nova.conf")]
     owner = ["--keystone-user", "root", "--keystone-group", "root"]
-    secrets = load_secrets(layout)
     keystone_url = f"http://{HOST}:5000/v3/"
     neutron_conf = [
         "--config-file", str(conf / "neutron" / "neutron.conf"),
@@ -113,7 +128,7 @@ def migrations(layout: Layout) -> dict[str, tuple[str, float, list[list[str]]]]:
     ]  # fmt: skip
     bootstrap = [
         *keystone, "bootstrap",
-        "--bootstrap-password", secrets["admin"],
+        # the password: OS_BOOTSTRAP_PASSWORD in the environment (migration_env)
         "--bootstrap-admin-url", keystone_url,
         "--bootstrap-internal-url", keystone_url,
         "--bootstrap-public-url", keystone_url,
@@ -158,12 +173,22 @@ def migrations(layout: Layout) -> dict[str, tuple[str, float, list[list[str]]]]:
     }
 
 
+def migration_env(layout: Layout, service: str) -> dict[str, str]:
+    """The environment of a service's one-time setup: keystone's bootstrap gets the admin's
+    password there (keystone-manage reads ``OS_BOOTSTRAP_PASSWORD``), and only keystone's."""
+    env = dict(os.environ)
+    env.pop("OS_BOOTSTRAP_PASSWORD", None)
+    if service == "keystone":
+        env["OS_BOOTSTRAP_PASSWORD"] = load_secrets(layout)["admin"]
+    return env
+
+
 def migrate(layout: Layout, service: str) -> None:
     """One service's schema migrations and one-time setup (skipped when already done)."""
     for sub in ("fernet-keys", "credential-keys"):
         (layout.state / "keystone" / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
     what, estimate, argvs = migrations(layout)[service]
-    _once(layout, service, what, estimate, argvs)
+    _once(layout, service, what, estimate, argvs, migration_env(layout, service))
 
 
 def discover_hosts(layout: Layout) -> None:
