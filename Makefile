@@ -29,7 +29,7 @@ STACK_CONFIG = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/stack-config.sh
 
 .PHONY: help venv venv-dev docs toolchain engine docker base-image lab-image state shell up check down preview test test-unit lint bench \
 	policy bench-load bench-services bench-node bench-program bench-twin bench-openstack edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
-	k8s k8s-down openstack openstack-down proxmox servlet jre-image
+	k8s k8s-down openstack openstack-down proxmox servlet jre-image kubeconfig
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
 		'{ n[NR] = $$1; d[NR] = $$2; if (length($$1) > w) w = length($$1) } \
@@ -143,6 +143,9 @@ down: venv $(STACK_TOOLCHAIN) state ## destroy the stack
 preview: venv $(STACK_TOOLCHAIN) state ## pulumi preview of STACK (default dev)
 	@$(STACK_CONFIG) $(STACK) >/dev/null
 	$(PULUMI_HINTED) preview --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
+
+kubeconfig: toolchain state ## write STACK's kubeconfig (mode 0600, outside the clone) and print its path
+	@PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/kubeconfig.sh $(STACK)
 
 policy: venv $(STACK_TOOLCHAIN) state ## preview STACK with the policy pack (fails on any violation)
 	@$(STACK_CONFIG) $(STACK) >/dev/null
