@@ -310,6 +310,24 @@ Bool = field_type("true or false", check_bool)
 BoolOrText = field_type("true or false", lambda v: check_bool(v, accept_text=True))
 
 
+def refuse_world_open(cidrs: Any, key: str, allowed: bool, what: str) -> None:
+    """Raise for a CIDR of ``cidrs`` that opens ``what`` to the whole internet (the policy
+    pack's rule, :func:`policy.cloudlab_policy.world_open`: public and wider than a /16, so
+    ``0.0.0.0/0``, ``::/0`` and ``0.0.0.0/1``), unless ``allowed`` (the ``allowWorldOpen``
+    setting: the user means it)."""
+    from policy.cloudlab_policy import world_open  # one rule for the config and the pack
+
+    if allowed:
+        return
+    for index, cidr in enumerate(cidrs or ()):
+        if world_open(str(cidr)):
+            raise invalid(
+                f"{cidr} opens {what} to the whole internet",
+                "your own network's CIDR (e.g. 203.0.113.0/24), or allowWorldOpen: true to mean it",
+                f"{key}[{index}]",
+            )
+
+
 def check_choice(value: Any, choices: tuple[str, ...], what: str, sep: str = " or ") -> str:
     """One of ``choices``."""
     if value not in choices:

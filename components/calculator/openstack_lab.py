@@ -25,7 +25,12 @@ from components.calculator.userdata import render_user_data
 from components.openstack.network import PrivateNetwork, PrivateNetworkArgs, Route
 from components.openstack.quota import Footprint, lab_footprint
 from components.openstack.router import Router, RouterArgs, RouterInterfaceSpec
-from components.openstack.security_group import IngressRule, SecurityGroup, SecurityGroupArgs
+from components.openstack.security_group import (
+    EgressRule,
+    IngressRule,
+    SecurityGroup,
+    SecurityGroupArgs,
+)
 from components.openstack.vm import (
     DEFAULT_FLAVOR_SIZES,
     FlavorSize,
@@ -34,6 +39,9 @@ from components.openstack.vm import (
     VmSnapshot,
     VmSnapshotArgs,
 )
+
+METADATA_CIDR = "169.254.169.254/32"
+"""The metadata service, where cloud-init reads a VM's user data (the same on every cloud)."""
 
 
 @dataclass
@@ -169,6 +177,20 @@ class CalculatorLab(pulumi.ComponentResource):
             IngressRule("tcp", cidr, 22, description="SSH from an allowed admin network")
             for cidr in s.ssh_allowed_cidrs
         ]
+        # Egress: Neutron's allow-all default is dropped. Every VM reads its user data from the
+        # metadata service; the calculator reaches the operands' ports; the operands nothing.
+        metadata = (
+            [EgressRule("tcp", METADATA_CIDR, 80, description="metadata (cloud-init user data)")]
+            if s.metadata_egress
+            else []
+        )
+        operand_net = s.backend_cidr if s.secured else s.frontend_cidr
+        to_operands = [
+            EgressRule(
+                "tcp", operand_net, port, description=f"calculator to the {operator} service"
+            )
+            for operator, port in s.service_ports.items()
+        ]
         self.gateway_group = SecurityGroup(
             f"{name}-gateway",
             SecurityGroupArgs(
@@ -178,6 +200,7 @@ class CalculatorLab(pulumi.ComponentResource):
                     for cidr in s.allowed_cidrs
                 ]
                 + ssh_rules,
+                egress=[*to_operands, *metadata],
             ),
             child,
         )
@@ -192,6 +215,7 @@ class CalculatorLab(pulumi.ComponentResource):
                         ),
                         *ssh_rules,
                     ],
+                    egress=list(metadata),
                 ),
                 child,
             )

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from pydantic import model_validator
 
 from components.settings import (
+    BoolOrText,
     Choice,
     Cidr,
     CidrList,
@@ -30,6 +31,7 @@ from components.settings import (
     field_type,
     invalid,
     load_settings,
+    refuse_world_open,
 )
 
 CONFIG_KEY = "cloudlab:calculator"
@@ -44,6 +46,8 @@ OPENSTACK_ONLY = (
     "external_network",
     "allowed_cidrs",
     "ssh_allowed_cidrs",
+    "allow_world_open",
+    "metadata_egress",
 )
 """Settings that only mean something on OpenStack (VMs, security groups, floating IPs)."""
 
@@ -124,7 +128,19 @@ class CalculatorSettings(ConfigModel):
     allowed_cidrs: Cidrs = ("0.0.0.0/0",)
     """Sources allowed to reach the calculator's public port (OpenStack only)."""
     ssh_allowed_cidrs: Cidrs = ()
-    """Sources allowed to SSH into the VMs; empty keeps SSH closed (OpenStack only)."""
+    """Sources allowed to SSH into the VMs; empty keeps SSH closed (OpenStack only). A
+    world-open source (0.0.0.0/0, ::/0, any public range wider than a /16) is refused unless
+    ``allowWorldOpen`` is true."""
+    allow_world_open: BoolOrText = False
+    """Set true to let ``sshAllowedCidrs`` name the whole internet: you mean it (OpenStack
+    only). ``allowedCidrs``, the calculator's public port, is public by design and needs no
+    such setting."""
+    metadata_egress: BoolOrText = True
+    """Every VM may reach the metadata service (169.254.169.254, TCP 80), where cloud-init
+    reads the user data that installs its service; false on a cloud that uses config drives
+    (OpenStack only). Besides it, the calculator may reach only the operand services' ports
+    on their network, and the operands nothing at all: Neutron's allow-all default egress is
+    dropped."""
     replicas: Int(1, MAX_REPLICAS, "a whole number of VMs", accept_text=False) = 1
     """VMs (containers on the twin) per operand service; the calculator spreads its calls
     over them. They must fit their network beside the lab's reserved addresses."""
@@ -181,6 +197,7 @@ class CalculatorSettings(ConfigModel):
             object.__setattr__(self, name, str(address))
         self._check_ports()
         self._check_capacity()
+        refuse_world_open(self.ssh_allowed_cidrs, "sshAllowedCidrs", self.allow_world_open, "SSH")
         return self
 
     def _check_ports(self) -> None:

@@ -1,4 +1,11 @@
-"""A security group holding exactly the ingress rules it is given, nothing more."""
+"""A security group holding exactly the rules it is given, nothing more.
+
+Ingress: only the listed rules. Egress: with ``egress`` given, Neutron's default egress rules
+(everything to 0.0.0.0/0 and ::/0, added to every new group) are dropped
+(``delete_default_rules``) and only the listed egress rules exist; an empty list means no
+egress at all (replies to allowed ingress still flow: groups are stateful). Without it
+(``None``) Neutron's default egress stays, for groups whose needs are not listed yet.
+"""
 
 from __future__ import annotations
 
@@ -49,6 +56,21 @@ class IngressRule:
         return f"{self.protocol}{ports}-from-{source}"
 
 
+@dataclass(frozen=True)
+class EgressRule(IngressRule):
+    """Allow ``protocol`` traffic out to ports ``port_min``-``port_max`` of ``remote_cidr``
+    (or of the members of ``remote_group_id``)."""
+
+    @property
+    def key(self) -> str:
+        ports = ""
+        if self.port_min is not None:
+            high = self.port_max if self.port_max is not None else self.port_min
+            ports = f"-{self.port_min}" if high == self.port_min else f"-{self.port_min}-{high}"
+        target = self.remote_group_key if self.remote_cidr is None else cidr_slug(self.remote_cidr)
+        return f"egress-{self.protocol}{ports}-to-{target}"
+
+
 @dataclass
 class SecurityGroupArgs:
     """Arguments of :class:`SecurityGroup`."""
@@ -57,10 +79,12 @@ class SecurityGroupArgs:
     """What the group protects."""
     rules: Sequence[IngressRule]
     """Every ingress rule; anything else inbound is dropped."""
+    egress: Sequence[EgressRule] | None = None
+    """Every egress rule (Neutron's allow-all defaults dropped); ``None`` keeps the defaults."""
 
 
 class SecurityGroup(pulumi.ComponentResource):
-    """Least-privilege security group: only the listed ingress, Neutron's default egress."""
+    """Least-privilege security group: only the listed ingress, and the listed egress."""
 
     group: openstack.networking.SecGroup
     rules: dict[str, openstack.networking.SecGroupRule]
@@ -72,17 +96,21 @@ class SecurityGroup(pulumi.ComponentResource):
         super().__init__("cloudlab:openstack:SecurityGroup", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.group = openstack.networking.SecGroup(
-            f"{name}-sg", name=name, description=args.description, opts=child
+            f"{name}-sg",
+            name=name,
+            description=args.description,
+            delete_default_rules=True if args.egress is not None else None,
+            opts=child,
         )
         self.rules = {}
-        for rule in args.rules:
+        for rule in [*args.rules, *(args.egress or ())]:
             if rule.key in self.rules:
                 raise ValueError(f"security group {name}: duplicate rule {rule.key}")
             port_max = rule.port_max if rule.port_max is not None else rule.port_min
             self.rules[rule.key] = openstack.networking.SecGroupRule(
                 f"{name}-{rule.key}",
                 security_group_id=self.group.id,
-                direction="ingress",
+                direction="egress" if isinstance(rule, EgressRule) else "ingress",
                 ethertype="IPv4",
                 protocol=rule.protocol,
                 port_range_min=rule.port_min,

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from components.errors import ConfigError
 from tests.harness import Recording
 from tests.openstack_types import (
     FIP,
@@ -30,10 +31,11 @@ def openstack_config(**calculator: Any) -> dict[str, Any]:
     return {"cloudlab:environment": "openstack", "cloudlab:calculator": calculator}
 
 
-def rules_by_group(rec: Recording) -> dict[str, list[dict[str, Any]]]:
+def rules_by_group(rec: Recording, direction: str = "ingress") -> dict[str, list[dict[str, Any]]]:
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rule in rec.of_type(RULE):
-        groups[rule.inputs["securityGroupId"].removesuffix("-sg-id")].append(rule.inputs)
+        if rule.inputs["direction"] == direction:
+            groups[rule.inputs["securityGroupId"].removesuffix("-sg-id")].append(rule.inputs)
     return dict(groups)
 
 
@@ -62,8 +64,9 @@ class TestSecuredTopology:
         assert counts[FIP_ASSOC] == 1
         assert counts[SUBNET_ROUTE] == 1
         assert counts[SG] == 5
-        # 50005 from 0.0.0.0/0 and one port per operand service; SSH closed by default.
-        assert counts[RULE] == 5
+        # Ingress: 50005 from 0.0.0.0/0 and one port per operand service; SSH closed by
+        # default. Egress: the calculator to the four operand ports, every VM to the metadata.
+        assert counts[RULE] == 5 + 4 + 5
 
     def test_networks_use_the_lab_cidrs(self, secured: Recording) -> None:
         front = secured.named("calc-frontend-subnet").inputs
@@ -153,6 +156,44 @@ class TestSecuredTopology:
                 f"calc-{operand}-sg-id"
             ]
         assert port_of(secured, "calc-calculator")["securityGroupIds"] == ["calc-gateway-sg-id"]
+
+    def test_egress_is_only_what_the_lab_needs(self, secured: Recording) -> None:
+        """Neutron's allow-all default egress dropped; the calculator reaches the operands'
+        ports on the back end; every VM reaches the metadata service; nothing else."""
+        for group in secured.of_type(SG):
+            assert group.inputs["deleteDefaultRules"] is True, group.name
+        egress = rules_by_group(secured, "egress")
+        metadata = ("tcp", 80, 80, "169.254.169.254/32")
+        shape = {
+            name: sorted(
+                (r["protocol"], r["portRangeMin"], r["portRangeMax"], r["remoteIpPrefix"])
+                for r in rules
+            )
+            for name, rules in egress.items()
+        }
+        assert shape["calc-gateway"] == sorted(
+            [("tcp", port, port, "192.168.18.0/24") for port in OPERANDS.values()] + [metadata]
+        )
+        for operand in OPERANDS:
+            assert shape[f"calc-{operand}"] == [metadata]
+
+    def test_metadata_egress_is_config(self, run_stack) -> None:
+        rec = run_stack("openstack", openstack_config(metadataEgress=False))
+        egress = rules_by_group(rec, "egress")
+        assert "calc-sum" not in egress  # an operand: no egress at all
+        assert {r["remoteIpPrefix"] for r in egress["calc-gateway"]} == {"192.168.18.0/24"}
+
+    def test_ipv6_world_is_refused_too(self, run_stack) -> None:
+        with pytest.raises(ConfigError, match=r"sshAllowedCidrs"):  # the lab is IPv4 only
+            run_stack("openstack", openstack_config(sshAllowedCidrs=["::/0"]))
+
+    @pytest.mark.parametrize("cidr", ["0.0.0.0/0", "0.0.0.0/1", "8.0.0.0/8"])
+    def test_world_open_ssh_is_refused_unless_meant(self, run_stack, cidr: str) -> None:
+        with pytest.raises(ConfigError, match=r"sshAllowedCidrs\[0\].*whole internet"):
+            run_stack("openstack", openstack_config(sshAllowedCidrs=[cidr]))
+        rec = run_stack("openstack", openstack_config(sshAllowedCidrs=[cidr], allowWorldOpen=True))
+        ssh = [r.inputs for r in rec.of_type(RULE) if r.inputs["portRangeMin"] == 22]
+        assert {r["remoteIpPrefix"] for r in ssh} == {cidr}
 
     def test_no_rule_opens_ssh_by_default(self, secured: Recording) -> None:
         assert all(r.inputs["portRangeMin"] != 22 for r in secured.of_type(RULE))
