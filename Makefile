@@ -26,6 +26,9 @@ PULUMI_HINTED = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/pulumi-hints.sh
 # that Pulumi writes its encryption salt there and never into the tracked file
 # (scripts/stack-config.sh). STACK_CONFIG makes it and creates the stack when missing.
 STACK_CONFIG = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/stack-config.sh
+# The policy pack (policy/) on every up and preview, with the stack's own pack config when it
+# has one (policy/<stack>.json): a violation stops the update before anything is created.
+POLICY_ARGS = --policy-pack policy $(if $(wildcard policy/$(STACK).json),--policy-pack-config policy/$(STACK).json)
 
 .PHONY: help venv venv-dev docs toolchain engine docker base-image lab-image state shell up check down preview test test-unit lint bench \
 	policy bench-load bench-services bench-node bench-program bench-twin bench-openstack edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
@@ -124,7 +127,8 @@ shell: venv toolchain state ## a shell with the project's environment (as source
 up: venv $(STACK_TOOLCHAIN) base-image state ## bring the local twin of the calculator lab up and check it
 	@$(STACK_CONFIG) $(STACK) >/dev/null
 	$(PULUMI) stack select $(STACK) --non-interactive
-	$(PULUMI_HINTED) up --yes --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
+	$(PULUMI_HINTED) up --yes --non-interactive --stack $(STACK) $(POLICY_ARGS) \
+		--config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
 	@$(MAKE) --no-print-directory check STACK=$(STACK)
 
 check: state ## ask the running lab's calculator for (5+6)*2 (expects result = 22)
@@ -142,16 +146,16 @@ down: venv $(STACK_TOOLCHAIN) state ## destroy the stack
 
 preview: venv $(STACK_TOOLCHAIN) state ## pulumi preview of STACK (default dev)
 	@$(STACK_CONFIG) $(STACK) >/dev/null
-	$(PULUMI_HINTED) preview --non-interactive --stack $(STACK) --config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
+	$(PULUMI_HINTED) preview --non-interactive --stack $(STACK) $(POLICY_ARGS) \
+		--config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
 
 kubeconfig: toolchain state ## write STACK's kubeconfig (mode 0600, outside the clone) and print its path
 	@PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/kubeconfig.sh $(STACK)
 
 policy: venv $(STACK_TOOLCHAIN) state ## preview STACK with the policy pack (fails on any violation)
 	@$(STACK_CONFIG) $(STACK) >/dev/null
-	$(PULUMI_HINTED) preview --non-interactive --stack $(STACK) --policy-pack policy \
-		--config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml \
-		$$(test -f policy/$(STACK).json && echo --policy-pack-config policy/$(STACK).json)
+	$(PULUMI_HINTED) preview --non-interactive --stack $(STACK) $(POLICY_ARGS) \
+		--config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
 
 test: venv-dev toolchain base-image lab-image jre-image servlet ## run every test (mocks, services, real engine, Docker)
 	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/pytest

@@ -21,6 +21,8 @@ PLACEMENT_KEY = "cloudlab:workload.placement"
 """Path of the placement in the stack's config (``cloudlab:workload`` is an object)."""
 SYNC_SCRIPT = Path("scripts") / "stack-config.sh"
 """The checkout's script that makes the per-user copy of a stack's config (relative to it)."""
+POLICY_PACK = Path("policy")
+"""The checkout's policy pack (relative to it), run on every update as the make targets do."""
 
 
 class StackLike(Protocol):
@@ -58,7 +60,7 @@ def open_stack(stack_name: str, work_dir: Path | None = None) -> StackLike:
                 f"CLOUDLAB_STACK_CONFIG_DIR is set but {sync} is missing: run from cloudlab's "
                 "checkout, or unset it to use the stack's own config file"
             )
-        return PerUserConfigStack(stack, sync, Path(config_dir))
+        return PerUserConfigStack(stack, sync, Path(config_dir), work_dir / POLICY_PACK)
     return stack
 
 
@@ -91,10 +93,17 @@ class PerUserConfigStack:
     ``make preview`` keep the placement too.
     """
 
-    def __init__(self, stack: auto.Stack, sync_script: Path, config_dir: Path) -> None:
+    def __init__(
+        self,
+        stack: auto.Stack,
+        sync_script: Path,
+        config_dir: Path,
+        policy_pack: Path | None = None,
+    ) -> None:
         self._stack = stack
         self._sync = sync_script
         self._overrides = overrides_path(config_dir, stack.name)
+        self._policy_pack = policy_pack
 
     @property
     def name(self) -> str:
@@ -122,7 +131,13 @@ class PerUserConfigStack:
         )
         if res.returncode != 0:
             raise RuntimeError(f"{self._sync} {self.name} failed: {res.stderr.strip()}")
-        return self._stack.up(on_output=on_output, config_file=res.stdout.strip())
+        policy: dict[str, Any] = {}
+        if self._policy_pack is not None:  # as `make up` does: the pack, and its stack config
+            policy["policy_packs"] = [str(self._policy_pack)]
+            config = self._policy_pack / f"{self.name}.json"
+            if config.exists():
+                policy["policy_pack_configs"] = [str(config)]
+        return self._stack.up(on_output=on_output, config_file=res.stdout.strip(), **policy)
 
 
 def current_placement(stack: StackLike) -> str:

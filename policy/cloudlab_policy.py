@@ -78,22 +78,15 @@ class Config:
     """Last name segment of the containers that route (may get NET_ADMIN with the gateway)."""
     allowed_publish_hosts: tuple[str, ...] = ("127.0.0.1",)
     """Host addresses a Docker port may be published on."""
-    protected_ports: Mapping[int, str] = field(
-        default_factory=lambda: {
-            22: "SSH",
-            6443: "the Kubernetes API",
-            50001: "the sum service",
-            50002: "the sub service",
-            50003: "the mul service",
-            50004: "the div service",
-        }
+    protected_ports: Mapping[tuple[int, int], str] = field(
+        default_factory=lambda: dict(DEFAULT_PROTECTED_PORTS)
     )
-    """Ports never opened to the whole internet, with what they serve."""
+    """Port ranges (first, last) never opened to the whole internet, with what they serve."""
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any] | None) -> Config:
         """From the policy config (keys ``gatewayRoles``, ``routerRoles``,
-        ``allowedPublishHosts``, ``protectedPorts`` {"22": "SSH", ...})."""
+        ``allowedPublishHosts``, ``protectedPorts`` {"22": "SSH", "2379-2380": "etcd", ...})."""
         raw = raw or {}
         d = cls()
         ports = raw.get("protectedPorts")
@@ -102,9 +95,31 @@ class Config:
             router_roles=tuple(raw.get("routerRoles") or d.router_roles),
             allowed_publish_hosts=tuple(raw.get("allowedPublishHosts") or d.allowed_publish_hosts),
             protected_ports=(
-                {int(k): str(v) for k, v in ports.items()} if ports else d.protected_ports
+                {_parse_range(k): str(v) for k, v in ports.items()} if ports else d.protected_ports
             ),
         )
+
+
+DEFAULT_PROTECTED_PORTS: dict[tuple[int, int], str] = {
+    (22, 22): "SSH",
+    (2379, 2380): "etcd",
+    (6443, 6443): "the Kubernetes API",
+    (10250, 10250): "the kubelet API",
+    (10257, 10259): "the controller-manager and scheduler",
+    (30000, 32767): "the NodePort range",
+    (50001, 50001): "the sum service",
+    (50002, 50002): "the sub service",
+    (50003, 50003): "the mul service",
+    (50004, 50004): "the div service",
+}
+"""What the labs run that nobody on the internet may reach (Checkov CKV_OPENSTACK_2/3 check
+22 and 3389 only; the labs' own admin ports are added here)."""
+
+
+def _parse_range(key: Any) -> tuple[int, int]:
+    """``"22"`` or ``"30000-32767"`` -> (first, last)."""
+    low, _, high = str(key).partition("-")
+    return int(low), int(high or low)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -158,15 +173,39 @@ def role_of(name: str, suffixes: Iterable[str] = ()) -> str:
     return name.rsplit("-", 1)[-1]
 
 
-def _is_world(prefix: Any) -> bool:
-    """Whether a source CIDR is the whole internet (``0.0.0.0/0``, ``::/0``)."""
-    value = _text(prefix).strip()
-    if not value:
-        return False
+NON_PUBLIC_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+        "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+        "::1/128", "fc00::/7", "fe80::/10", "2001:db8::/32",
+    )
+)  # fmt: skip
+"""Address blocks that are not the internet: private, shared, loopback, link-local,
+documentation, benchmarking, multicast and reserved space."""
+WIDEST_PUBLIC_PREFIX = {4: 16, 6: 48}
+"""The widest public source a rule may name: a /16 (IPv4) or a /48 (IPv6), a campus's or a
+site's allocation. Anything wider that holds public addresses counts as the whole internet."""
+
+
+def world_open(cidr: str) -> bool:
+    """Whether ``cidr`` opens to the internet at large: it holds public (globally routable)
+    addresses and is wider than :data:`WIDEST_PUBLIC_PREFIX`. So ``0.0.0.0/0``, ``::/0`` and
+    ``0.0.0.0/1`` are world-open; ``10.0.0.0/8`` (private) and ``203.0.113.7/32`` are not."""
     try:
-        return ipaddress.ip_network(value, strict=False).prefixlen == 0
+        net = ipaddress.ip_network(cidr.strip(), strict=False)
     except ValueError:
         return False
+    if any(net.version == b.version and net.subnet_of(b) for b in NON_PUBLIC_NETWORKS):  # type: ignore[arg-type]
+        return False
+    return net.prefixlen < WIDEST_PUBLIC_PREFIX[net.version]
+
+
+def _is_world(prefix: Any) -> bool:
+    """Whether a source CIDR is open to the world (:func:`world_open`)."""
+    value = _text(prefix).strip()
+    return bool(value) and world_open(value)
 
 
 def _walk(value: Any, path: str = "") -> Iterator[tuple[str, Any, bool]]:
@@ -291,22 +330,33 @@ def _port_range(low: Any, high: Any) -> tuple[int, int] | None:
     return lo, hi
 
 
+ALL_PROTOCOLS = ("", "any", "all", "-1", "0")
+PORT_PROTOCOLS = ("tcp", "6", "udp", "17", "sctp", "132", "dccp", "33", "udplite", "136")
+"""Protocols with ports; a protected range is open over any of them (a NodePort may be UDP,
+and a port number closed over TCP but open over UDP still reaches the host)."""
+
+
 def _opened(protocol: Any, low: Any, high: Any, cfg: Config) -> list[str]:
-    proto = str(reveal(protocol) or "").lower()
-    if proto not in ("", "tcp", "6", "any"):
-        return []  # udp/icmp/...: the protected services are TCP
-    span = _port_range(low, high)
+    proto = str(_num(protocol) if reveal(protocol) is not None else "").lower()
+    if proto in ALL_PROTOCOLS:
+        span: tuple[int, int] | None = (1, 65535)  # every protocol, every port
+    elif proto in PORT_PROTOCOLS:
+        span = _port_range(low, high)
+    else:
+        return []  # icmp and the like: no ports
     if span is None:
         return []
     return [
-        f"{port} ({what})"
-        for port, what in sorted(cfg.protected_ports.items())
-        if span[0] <= port <= span[1]
+        (f"{first}" if first == last else f"{first}-{last}") + f" ({what})"
+        for (first, last), what in sorted(cfg.protected_ports.items())
+        if span[0] <= last and first <= span[1]
     ]
 
 
 def check_security_group_rule(res: Res, cfg: Config) -> list[str]:
-    """OpenStack ingress rules: no protected port open to 0.0.0.0/0 (or ::/0, or no source)."""
+    """OpenStack ingress rules: no protected port open to the world (:func:`world_open`: a
+    public source wider than a /16, so 0.0.0.0/1 as well as 0.0.0.0/0, or no source at all),
+    over any protocol that has ports, or over every protocol."""
     p = res.props
     if res.type == SEC_GROUP_RULE:
         if _text(prop(p, "direction")).lower() not in ("", "ingress"):
@@ -338,6 +388,77 @@ def check_security_group_rule(res: Res, cfg: Config) -> list[str]:
                 )
         return problems
     return []
+
+
+# --------------------------------------------------------------------------- policy 2b
+# Egress is what a lab needs, not Neutron's allow-all default; ports keep their security.
+
+EGRESS = "egress-restricted"
+NETWORK_SEC_GROUP = "openstack:networking/secGroup:SecGroup"
+
+
+def check_egress(res: Res, cfg: Config) -> list[str]:
+    """OpenStack security groups drop Neutron's default egress rules (allow everything to
+    0.0.0.0/0 and ::/0: ``deleteDefaultRules``), and no egress rule opens every port or every
+    protocol to the world (name the ports a lab needs: HTTPS 443, DNS 53...)."""
+    del cfg
+    p = res.props
+    if res.type == NETWORK_SEC_GROUP:
+        flag = reveal(prop(p, "delete_default_rules"))
+        if flag is not True and flag is not UNKNOWN:
+            return [
+                f"security group {res.name!r} keeps Neutron's default egress (everything to "
+                "0.0.0.0/0 and ::/0): set delete_default_rules and list the egress it needs"
+            ]
+        return []
+    if res.type != SEC_GROUP_RULE or _text(prop(p, "direction")).lower() != "egress":
+        return []
+    target, group = prop(p, "remote_ip_prefix"), prop(p, "remote_group_id")
+    if not known(target):
+        return []
+    if not (_is_world(target) or (not _text(target) and not group)):
+        return []
+    proto = str(_num(prop(p, "protocol")) if reveal(prop(p, "protocol")) is not None else "")
+    span = _port_range(prop(p, "port_range_min"), prop(p, "port_range_max"))
+    where = _text(target) or "anywhere"
+    if proto.lower() in ALL_PROTOCOLS:
+        return [f"egress rule {res.name!r} allows every protocol to {where}"]
+    if proto.lower() in PORT_PROTOCOLS and span == (1, 65535):
+        return [f"egress rule {res.name!r} allows every {proto} port to {where}"]
+    return []
+
+
+PORT_SECURITY = "port-security-enabled"
+PORT_SECURITY_TYPES = ("openstack:networking/port:Port", "openstack:networking/network:Network")
+
+
+def check_port_security(res: Res, cfg: Config) -> list[str]:
+    """OpenStack ports and networks keep port security (security groups, anti-spoofing):
+    ``port_security_enabled: false`` lets a VM send as any address and bypasses every group."""
+    del cfg
+    if (
+        res.type in PORT_SECURITY_TYPES
+        and reveal(prop(res.props, "port_security_enabled")) is False
+    ):
+        kind = res.type.rsplit(":", 1)[-1].lower()
+        return [f"{kind} {res.name!r} disables port security (security groups and anti-spoofing)"]
+    return []
+
+
+ADMIN_PASS = "no-admin-password"
+COMPUTE_INSTANCE = "openstack:compute/instance:Instance"
+
+
+def check_admin_pass(res: Res, cfg: Config) -> list[str]:
+    """Nova instances get a key pair, never ``admin_pass`` (a password login, stored by Nova;
+    Checkov CKV_OPENSTACK_4)."""
+    del cfg
+    if res.type != COMPUTE_INSTANCE:
+        return []
+    value = prop(res.props, "admin_pass")
+    if value is None or reveal(value) in ("", None):
+        return []
+    return [f"instance {res.name!r} sets admin_pass: log in with a key pair instead"]
 
 
 # --------------------------------------------------------------------------- policy 3
@@ -614,15 +735,89 @@ def check_paas_memory(res: Res, cfg: Config) -> list[str]:
     ]
 
 
+# --------------------------------------------------------------------------- policy 7
+# Pods run as non-root, without privilege escalation, on a read-only root, from pinned images,
+# without host paths (Checkov CKV_K8S_20/22/23/37/14/43, kube-score container-security-context
+# and container-image-tag).
+
+K8S_POD_SECURITY = "kubernetes-pod-security"
+
+
+def _image_pinned(image: str) -> bool:
+    """A digest, or a tag other than ``latest``."""
+    if "@sha256:" in image:
+        return True
+    last = image.rsplit("/", 1)[-1]
+    return ":" in last and last.rsplit(":", 1)[1] not in ("", "latest")
+
+
+def check_pod_security(res: Res, cfg: Config) -> list[str]:
+    """Every container of a workload: runAsNonRoot (its own or the pod's), no privilege
+    escalation, not privileged, a read-only root file system, every capability dropped, a
+    pinned image; the pod mounts no hostPath."""
+    del cfg
+    if not res.type.startswith("kubernetes:"):
+        return []
+    kind = res.type.rsplit(":", 1)[-1]
+    path = _POD_TEMPLATE_PATHS.get(kind)
+    if path is None:
+        return []
+    spec = _dig(res.props, path)
+    if not isinstance(spec, Mapping):
+        return []
+    problems: list[str] = []
+    pod_context = reveal(prop(spec, "security_context", {})) or {}
+    pod_non_root = isinstance(pod_context, Mapping) and reveal(prop(pod_context, "run_as_non_root"))
+    for volume in reveal(prop(spec, "volumes", [])) or []:
+        volume = reveal(volume)
+        if isinstance(volume, Mapping) and prop(volume, "host_path") is not None:
+            vname = _text(prop(volume, "name")) or "?"
+            problems.append(f"{kind} {res.name!r} mounts hostPath volume {vname!r}")
+    containers = [
+        *(reveal(prop(spec, "init_containers", [])) or []),
+        *(reveal(prop(spec, "containers", [])) or []),
+    ]
+    for c in containers:
+        c = reveal(c)
+        if not isinstance(c, Mapping):
+            continue
+        where = f"{kind} {res.name!r} container {_text(prop(c, 'name')) or '?'!r}"
+        context = reveal(prop(c, "security_context", {})) or {}
+        if context is UNKNOWN:
+            continue
+        context = context if isinstance(context, Mapping) else {}
+        non_root = reveal(prop(context, "run_as_non_root"))
+        if not (non_root is True or (non_root is None and pod_non_root is True)):
+            problems.append(f"{where} does not set runAsNonRoot: true")
+        if reveal(prop(context, "allow_privilege_escalation")) is not False:
+            problems.append(f"{where} does not set allowPrivilegeEscalation: false")
+        if reveal(prop(context, "privileged")) is True:
+            problems.append(f"{where} is privileged")
+        if reveal(prop(context, "read_only_root_filesystem")) is not True:
+            problems.append(f"{where} does not set readOnlyRootFilesystem: true")
+        caps = reveal(prop(context, "capabilities", {})) or {}
+        drop = reveal(prop(caps, "drop", [])) if isinstance(caps, Mapping) else []
+        if "ALL" not in [str(reveal(d)).upper() for d in drop or []]:
+            problems.append(f"{where} does not drop every capability (capabilities.drop: [ALL])")
+        image = reveal(prop(c, "image"))
+        if isinstance(image, str) and not _image_pinned(image):
+            problems.append(f"{where} image {image!r} is not pinned (a tag other than latest)")
+    return problems
+
+
 # --------------------------------------------------------------------------- the pack
 
 RESOURCE_CHECKS = {
     PUBLIC_EXPOSURE: check_published_ports,
     WORLD_OPEN: check_security_group_rule,
+    EGRESS: check_egress,
+    PORT_SECURITY: check_port_security,
+    ADMIN_PASS: check_admin_pass,
     SECRETS: check_secret_inputs,
     LEAST_PRIVILEGE: check_container_privileges,
     K8S_BOUNDED: check_kubernetes_workload,
     PAAS_MEMORY: check_paas_memory,
+    K8S_POD_SECURITY: check_pod_security,
 }
 """Policy name -> per-resource check."""
 STACK_CHECKS = {
@@ -636,8 +831,16 @@ DESCRIPTIONS = {
     "(127.0.0.1 by default).",
     f"{PUBLIC_EXPOSURE}-floating-ips": "Only a gateway VM (calculator/gateway/master) holds a "
     "floating IP.",
-    WORLD_OPEN: "No security-group rule opens SSH (22), the Kubernetes API (6443) or an operand "
-    "port (50001-50004) to 0.0.0.0/0.",
+    WORLD_OPEN: "No security-group rule opens SSH (22), etcd (2379-2380), the Kubernetes API "
+    "(6443), the kubelet (10250), the NodePort range (30000-32767) or an operand port "
+    "(50001-50004) to the world (a public source wider than a /16: 0.0.0.0/1 too), over any "
+    "protocol.",
+    EGRESS: "Security groups drop Neutron's allow-all default egress; no egress rule opens every "
+    "protocol or port to the world.",
+    PORT_SECURITY: "Ports and networks keep port security enabled.",
+    ADMIN_PASS: "Instances log in with a key pair, never admin_pass.",
+    K8S_POD_SECURITY: "Containers run as non-root without privilege escalation, on a read-only "
+    "root, with every capability dropped, from a pinned image; no hostPath.",
     SECRETS: "Bootstrap tokens, private keys and kubeconfigs are Pulumi secrets (inputs and "
     "declared outputs).",
     f"{SECRETS}-outputs": "Stack outputs and generated credentials are never plain text.",

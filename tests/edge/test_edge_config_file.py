@@ -41,7 +41,7 @@ class TrackedFileStack:
         return {}
 
     def up(self, *, on_output: Callable[[str], Any] | None = None, **kw: Any) -> Any:
-        self.record(f"up config_file={kw.get('config_file')}")
+        self.record(f"up config_file={kw.get('config_file')} policy={kw.get('policy_packs')}")
         return None
 
 
@@ -53,7 +53,7 @@ def setup(tmp_path: Path) -> tuple[PerUserConfigStack, TrackedFileStack, Path, P
     sync.write_text(f'#!/bin/sh\necho "sync $1" >> {log}\necho {config_dir}/Pulumi.$1.yaml\n')
     sync.chmod(0o755)
     inner = TrackedFileStack(tmp_path / "Pulumi.kubernetes.yaml", log)
-    stack = PerUserConfigStack(inner, sync, config_dir)  # type: ignore[arg-type]
+    stack = PerUserConfigStack(inner, sync, config_dir, tmp_path / "policy")  # type: ignore[arg-type]
     return stack, inner, config_dir, log
 
 
@@ -70,7 +70,8 @@ def test_the_placement_is_a_per_user_setting_the_update_reads(setup) -> None:
     assert overrides_path(config_dir, "kubernetes").read_text() == f"{PLACEMENT_KEY}=worker2\n"
     assert log.read_text().splitlines() == [
         "sync kubernetes",
-        f"up config_file={config_dir}/Pulumi.kubernetes.yaml",
+        f"up config_file={config_dir}/Pulumi.kubernetes.yaml "
+        f"policy={[str(config_dir.parent / 'policy')]}",  # the pack, as make up runs it
     ]
     assert stack.get_config(PLACEMENT_KEY, path=True).value == "worker2"
     # Back again: the one line is replaced, and a second migration sees where it is now.

