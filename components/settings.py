@@ -29,6 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from components.errors import ConfigError
+from components.netrules import world_open
 
 ERROR_TYPE = "cloudlab"
 """The pydantic error type of the project's own rules (their text is final as written)."""
@@ -312,11 +313,9 @@ BoolOrText = field_type("true or false", lambda v: check_bool(v, accept_text=Tru
 
 def refuse_world_open(cidrs: Any, key: str, allowed: bool, what: str) -> None:
     """Raise for a CIDR of ``cidrs`` that opens ``what`` to the whole internet (the policy
-    pack's rule, :func:`policy.cloudlab_policy.world_open`: public and wider than a /16, so
+    pack's rule, :func:`components.netrules.world_open`: public and wider than a /16, so
     ``0.0.0.0/0``, ``::/0`` and ``0.0.0.0/1``), unless ``allowed`` (the ``allowWorldOpen``
     setting: the user means it)."""
-    from policy.cloudlab_policy import world_open  # one rule for the config and the pack
-
     if allowed:
         return
     for index, cidr in enumerate(cidrs or ()):
