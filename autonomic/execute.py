@@ -70,6 +70,11 @@ class RetryPolicy:
         ]
 
 
+class SubmissionUnknownError(RuntimeError):
+    """A submission got no usable answer and the task list could not be read to see whether
+    it was accepted: submitting again could run the operation twice, so it is not."""
+
+
 class TaskPollError(RuntimeError):
     """A task's status could not be read, even after retries: it may still run (or be done),
     so the action is never submitted again."""
@@ -195,8 +200,29 @@ class ApiExecutor:
             self.log.event("executed", **_fields(action), upid=upid, seconds=elapsed)
 
     def _run(self, action: Action) -> str:
-        """Submit one action and wait for its task; returns the task's UPID."""
-        upid = self._submit(action)
+        """Submit one action and wait for its task; returns the task's UPID.
+
+        Look before sending again: a submission whose answer is lost (a timeout, a proxy's
+        5xx) may have been accepted. The node's tasks for the container are listed before
+        the POST; after such an error they are listed again, and a task that was not there
+        before is this submission's: it is waited for instead of submitting a second create
+        or migrate. Only when no new task exists is the error raised (and retried)."""
+        before = self._task_ids(action)
+        try:
+            upid = self._submit(action)
+        except Exception as error:
+            if not _unreachable(error):
+                raise
+            try:
+                new = self._task_ids(action) - before
+            except Exception as look:
+                raise SubmissionUnknownError(
+                    f"{error}; and the task list cannot be read ({look}): not submitted again"
+                ) from error
+            if not new:
+                raise
+            (upid,) = sorted(new)[-1:]
+            self.log.event("accepted-despite-error", **_fields(action), upid=upid, error=str(error))
         wait_task(
             self.api,
             action.node,
@@ -208,6 +234,11 @@ class ApiExecutor:
             poll_policy=self.policy,
         )
         return upid
+
+    def _task_ids(self, action: Action) -> set[str]:
+        """UPIDs of the tasks the node lists for the action's container."""
+        tasks = self.api.nodes(action.node).tasks.get(vmid=action.vmid, source="all")
+        return {str(t["upid"]) for t in tasks or ()}
 
     def _submit(self, action: Action) -> str:
         node = self.api.nodes(action.node)
@@ -368,9 +399,8 @@ class DeclarativeExecutor:
         self.on_output = on_output
 
     def execute(self, decisions: Sequence[Decision]) -> None:
-        """Change the placement for every action of the plan, then one ``pulumi up``."""
-        from pulumi.automation import ConfigValue
-
+        """Change the placement for every action of the plan, then one ``pulumi up``; if the
+        update fails, the placement is put back as it was (``rolled-back``) and it raises."""
         actions = actions_of(decisions)
         if not actions:
             return
@@ -382,17 +412,30 @@ class DeclarativeExecutor:
             self.log.event("failed", executor="pulumi", error=str(error))
             raise ExecutionError(None, str(error)) from error
         changes = placement_changes(old, new)
+        self._apply(changes)
+        try:
+            result = self.stack.up(on_output=self.on_output, color="never")
+        except Exception as error:
+            self.log.event("failed", executor="pulumi", error=str(error))
+            # The config must say what the cluster runs: put the placement back, so that the
+            # next round plans from it (and a later `up` does not apply a half-failed plan).
+            undo = placement_changes(new, old)
+            self._apply(undo)
+            self.log.event("rolled-back", executor="pulumi", changes=len(undo))
+            raise ExecutionError(None, f"pulumi up failed: {error}") from error
+        self._log_result(actions, result)
+
+    def _apply(self, changes: Sequence[ConfigChange]) -> None:
+        from pulumi.automation import ConfigValue
+
         for change in changes:
             if change.value is None:
                 self.stack.remove_config(change.path, path=True)
             else:
                 self.stack.set_config(change.path, ConfigValue(change.value), path=True)
             self.log.event("config", path=change.path, value=change.value)
-        try:
-            result = self.stack.up(on_output=self.on_output, color="never")
-        except Exception as error:
-            self.log.event("failed", executor="pulumi", error=str(error))
-            raise ExecutionError(None, f"pulumi up failed: {error}") from error
+
+    def _log_result(self, actions: Sequence[Action], result: Any) -> None:
         summary = getattr(result, "summary", None)
         self.log.event(
             "executed",

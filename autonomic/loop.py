@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,10 @@ from autonomic.settings import AutonomicSettings
 from components.proxmox.settings import ProxmoxSettings
 
 Planner = Callable[[Snapshot], list[Decision]]
+
+
+class MonitorError(RuntimeError):
+    """The monitor could not read the cluster this round."""
 
 
 @dataclass
@@ -36,8 +41,13 @@ class Manager:
         return policy.plan(snapshot, self.settings, self.thresholds)
 
     def round(self, planner: Planner | None = None, *, dry_run: bool = False) -> list[Decision]:
-        """Monitor once, plan, log every decision, execute unless ``dry_run``."""
-        snapshot = self.observe()
+        """Monitor once, plan, log every decision, execute unless ``dry_run``. A failed
+        monitor read raises :class:`MonitorError` (logged as ``monitor-failed``)."""
+        try:
+            snapshot = self.observe()
+        except Exception as error:
+            self.log.event("monitor-failed", error=str(error), kind=type(error).__name__)
+            raise MonitorError(str(error)) from error
         analysis = policy.analyse(snapshot, self.thresholds)
         self.log.event(
             "snapshot",
@@ -62,12 +72,16 @@ class Manager:
     def run(self, *, iterations: int | None = None, dry_run: bool = False) -> int:
         """Rounds until ``iterations`` are done or :attr:`stop` is set; returns rounds run.
 
-        Between rounds it waits ``interval`` seconds on :attr:`stop`. An
-        :class:`~autonomic.execute.ExecutionError` (already logged) ends the loop.
+        Between rounds it waits ``interval`` seconds on :attr:`stop`. A failed monitor read
+        (the API unreachable for a moment, a node rebooting) is logged and the round skipped:
+        the next one reads again; nothing is planned on a blind spot. An
+        :class:`~autonomic.execute.ExecutionError` (already logged) ends the loop: an action
+        that keeps failing needs a person.
         """
         rounds = 0
         while not self.stop.is_set():
-            self.round(dry_run=dry_run)
+            with contextlib.suppress(MonitorError):  # logged by round(); read again later
+                self.round(dry_run=dry_run)
             rounds += 1
             if iterations is not None and rounds >= iterations:
                 break

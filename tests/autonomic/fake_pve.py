@@ -80,8 +80,10 @@ class Task:
 
 @dataclass
 class Fault:
-    """``http`` (submission answered with ``code``), ``task`` (task fails), ``hang``, or, as
-    the fault of the op ``status``, a task-status poll answered with ``code``."""
+    """``http`` (submission answered with ``code``), ``lost`` (the submission is accepted and
+    its task runs, but the answer is ``code``, as when a proxy times out on a request the
+    server went on with), ``task`` (task fails), ``hang``, or, as the fault of the op
+    ``status``, a task-status poll answered with ``code``."""
 
     kind: str
     message: str = "injected failure"
@@ -144,7 +146,7 @@ class FakeProxmox:
             return sorted(v for v, c in self.cts.items() if c.status == "running")
 
     def inject(self, op: str, fault: Fault, times: int = 1) -> None:
-        assert op in (*OPERATIONS, "status"), op
+        assert op in (*OPERATIONS, "status", "tasks"), op
         with self.lock:
             self.faults[op].extend([fault] * times)
 
@@ -206,6 +208,17 @@ class FakeProxmox:
                     return self._operate("delete", node, vmid, form)
                 case ("GET", ["nodes", node, "tasks", upid, "status"]):
                     return self._task_status(upid)
+                case ("GET", ["nodes", node, "tasks"]):  # PVE's task list, by vmid if asked
+                    fault = self._fault("tasks")
+                    if fault is not None and fault.kind != "ok":  # "ok": this one goes through
+                        return fault.code, fault.message
+                    vmid = form.get("vmid")
+                    return 200, [
+                        {"upid": t.upid, "node": t.node, "type": t.op, "status": t.status,
+                         "id": str(t.vmid)}
+                        for t in self.tasks.values()
+                        if t.node == node and (vmid is None or str(t.vmid) == vmid)
+                    ]  # fmt: skip
             return 501, f"Method '{method} /{'/'.join(parts)}' not implemented"
 
     def _node_entry(self, n: Node) -> dict[str, Any]:
@@ -248,6 +261,8 @@ class FakeProxmox:
         self.tasks[upid] = Task(upid, node, op, vmid, polls, apply, forced_error=forced)
         if polls == 0:
             self._finish(self.tasks[upid])
+        if fault is not None and fault.kind == "lost":
+            return fault.code, fault.message
         return 200, upid
 
     def _finish(self, task: Task) -> None:

@@ -214,6 +214,31 @@ def test_security_group_rules_exactly_as_configured(
         assert all(r[1] != 22 for r in ingress(conn, group.id)), group.name
 
 
+def egress(conn: Connection, group_id: str) -> set[tuple[str, str, int | None, str | None]]:
+    return {
+        (r.ethertype, r.protocol, r.port_range_min, r.remote_ip_prefix)
+        for r in conn.network.security_group_rules(security_group_id=group_id)
+        if r.direction == "egress"
+    }
+
+
+def test_egress_is_only_what_each_vm_needs(
+    secured: tuple[PulumiProject, dict[str, int]], conn: Connection
+) -> None:
+    """Neutron's default egress (everything, IPv4 and IPv6) is gone: the calculator reaches
+    the operands' ports on the back end and the metadata service; an operand only the
+    metadata service (cloud-init's user data)."""
+    groups = list(conn.network.security_groups(project_id=conn.current_project_id))
+    metadata = ("IPv4", "tcp", 80, "169.254.169.254/32")
+    gateway = by_name(groups, "calc-gateway")
+    assert egress(conn, gateway.id) == {
+        metadata,
+        *(("IPv4", "tcp", port, BACKEND) for port in OPERAND_PORTS.values()),
+    }
+    for operator in OPERAND_PORTS:
+        assert egress(conn, by_name(groups, f"calc-{operator}").id) == {metadata}, operator
+
+
 def test_five_servers_active_on_their_networks(
     secured: tuple[PulumiProject, dict[str, int]], conn: Connection, admin: Connection
 ) -> None:
