@@ -328,6 +328,7 @@ def calculator_footprint(
     from snapshots)."""
     s = settings
     ssh = len(s.ssh_allowed_cidrs)
+    metadata = 1 if s.metadata_egress else 0
     return lab_footprint(
         instances=1 + len(s.service_ports.items()) * s.replicas + extra_vms,
         vcpus=vcpus,
@@ -339,4 +340,7 @@ def calculator_footprint(
         floating_ips=1,
         ingress_rules_per_group=[len(s.allowed_cidrs) + ssh]
         + [1 + ssh for _ in s.service_ports.items()],
+        # the calculator to each operand port; every VM to the metadata service
+        egress_rules_per_group=[len(s.service_ports.items()) + metadata]
+        + [metadata for _ in s.service_ports.items()],
     )

@@ -87,7 +87,8 @@ class Quota:
 
 
 EGRESS_RULES_PER_GROUP = 2
-"""Neutron gives every new security group two egress rules (IPv4 and IPv6); they count."""
+"""Neutron gives every new security group two egress rules (IPv4 and IPv6); they count, unless
+the group drops them for its own list (``SecurityGroupArgs.egress``)."""
 
 
 def lab_footprint(
@@ -100,13 +101,20 @@ def lab_footprint(
     router_interfaces: int,
     floating_ips: int,
     ingress_rules_per_group: list[int],
+    egress_rules_per_group: list[int] | None = None,
 ) -> Footprint:
     """What a lab of ``instances`` VMs of one flavor (``vcpus``, ``ram_mb``) needs.
 
     Ports: one per VM, one per router interface, and one DHCP port per subnet (a cloud's DHCP
     agent makes it in the project). A router's external gateway and a floating IP have ports of
-    no project and count for nothing.
+    no project and count for nothing. ``egress_rules_per_group``: the groups' own egress
+    rules (Neutron's defaults dropped); ``None``: Neutron's two per group.
     """
+    egress = (
+        [EGRESS_RULES_PER_GROUP] * len(ingress_rules_per_group)
+        if egress_rules_per_group is None
+        else egress_rules_per_group
+    )
     return Footprint(
         instances=instances,
         cores=instances * vcpus,
@@ -117,8 +125,7 @@ def lab_footprint(
         routers=routers,
         ports=instances + router_interfaces + networks,
         security_groups=len(ingress_rules_per_group),
-        security_group_rules=sum(ingress_rules_per_group)
-        + EGRESS_RULES_PER_GROUP * len(ingress_rules_per_group),
+        security_group_rules=sum(ingress_rules_per_group) + sum(egress),
     )
 
 

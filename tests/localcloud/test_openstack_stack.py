@@ -216,7 +216,7 @@ def test_security_group_rules_exactly_as_configured(
 
 def egress(conn: Connection, group_id: str) -> set[tuple[str, str, int | None, str | None]]:
     return {
-        (r.ethertype, r.protocol, r.port_range_min, r.remote_ip_prefix)
+        (r.ether_type, r.protocol, r.port_range_min, r.remote_ip_prefix)
         for r in conn.network.security_group_rules(security_group_id=group_id)
         if r.direction == "egress"
     }

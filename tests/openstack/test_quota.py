@@ -56,8 +56,9 @@ def test_secured_lab_footprint() -> None:
         # five VM ports, three router legs, one DHCP port per subnet
         ports=10,
         security_groups=5,
-        # one 50005 rule, one rule per operand group, two egress rules per group
-        security_group_rules=5 + 2 * 5,
+        # one 50005 rule, one rule per operand group; egress: the calculator to the four
+        # operand ports, each VM to the metadata service (Neutron's defaults dropped)
+        security_group_rules=5 + (4 + 1) + 4 * 1,
     )
 
 
@@ -68,7 +69,7 @@ def test_flat_lab_with_replicas_and_ssh() -> None:
     need = calculator_footprint(settings, vcpus=2, ram_mb=512, extra_vms=1)
     assert (need.instances, need.cores, need.ram) == (10, 20, 5120)
     assert (need.networks, need.routers, need.ports) == (1, 1, 10 + 1 + 1)
-    assert need.security_group_rules == (1 + 1) + 4 * (1 + 1) + 2 * 5
+    assert need.security_group_rules == (1 + 1) + 4 * (1 + 1) + (4 + 1) + 4 * 1
 
 
 def test_what_the_stack_holds_is_not_counted_twice() -> None:
