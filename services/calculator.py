@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import itertools
+import os
 import socket
 import sys
 import threading
@@ -103,7 +104,13 @@ def _describe(error: BaseException, timeout: float) -> str:
         return f"cannot resolve host ({error.strerror})"
     if isinstance(error, http.client.HTTPException):
         return f"invalid HTTP reply ({type(error).__name__})"
-    return str(error) or type(error).__name__
+    if isinstance(error, OSError):
+        # asyncio's text names the address ("Connect call failed ('10.0.0.5', 50002)"): the
+        # client is told only what went wrong.
+        if error.errno:
+            return os.strerror(error.errno).lower()
+        return "connection failed"
+    return type(error).__name__
 
 
 class _StaleConnectionError(Exception):

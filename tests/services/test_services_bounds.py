@@ -148,3 +148,12 @@ def test_concurrent_send_and_close_clients_do_not_pile_up_work(
         client.join(5)
     time.sleep(1.5)
     assert len(calls) <= 10 * 3, f"{len(calls)} operand calls for 10 clients that left"
+
+
+def test_a_network_error_is_described_without_the_address() -> None:
+    from services.calculator import _describe
+
+    unreachable = OSError(113, "Connect call failed ('192.168.18.12', 50002)")
+    assert _describe(unreachable, 5) == "no route to host"
+    several = OSError("Multiple exceptions: [Errno 113] Connect call failed ('10.0.0.5', 1)")
+    assert _describe(several, 5) == "connection failed"
