@@ -61,7 +61,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         executor: Executor
         if args.executor == "pulumi":
             work_dir = Path(args.config).resolve().parent
-            executor = DeclarativeExecutor(automation_stack(args.stack, work_dir), settings, log)
+            executor = DeclarativeExecutor(
+                automation_stack(args.stack, work_dir), settings, log, api=api, timing=timing
+            )
         else:
             executor = ApiExecutor(api, settings, timing, log)
         manager = Manager(

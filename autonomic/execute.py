@@ -370,6 +370,32 @@ class StackLike(Protocol):
 
     def up(self, **kwargs: Any) -> Any: ...
 
+    def export_stack(self) -> Any: ...
+
+    def import_stack(self, state: Any) -> None: ...
+
+
+CONTAINER_TYPE = "proxmoxve:index/containerLegacy:ContainerLegacy"
+
+
+def move_in_state(deployment: dict[str, Any], vmid: int, node: str) -> int:
+    """Set ``nodeName`` of container ``vmid`` in an exported deployment (inputs and outputs);
+    returns how many resources changed. After Proxmox's migrate, this tells Pulumi where the
+    container now is, so the next ``up`` sees no change of node (which it would otherwise
+    carry out by deleting the container and creating it again, empty)."""
+    changed = 0
+    for resource in deployment.get("resources") or []:
+        if resource.get("type") != CONTAINER_TYPE:
+            continue
+        fields = [resource.get("inputs") or {}, resource.get("outputs") or {}]
+        if not any(str(f.get("vmId")) == str(vmid) for f in fields):
+            continue
+        for f in fields:
+            if "nodeName" in f:
+                f["nodeName"] = node
+        changed += 1
+    return changed
+
 
 def automation_stack(stack_name: str, work_dir: str | Path) -> StackLike:
     """Select the Proxmox stack of the project in ``work_dir`` (needs the Pulumi CLI)."""
@@ -381,8 +407,12 @@ def automation_stack(stack_name: str, work_dir: str | Path) -> StackLike:
 class DeclarativeExecutor:
     """Writes the plan into the stack's placement, then ``pulumi up`` converges the cluster.
 
-    A stop/migrate/start triple becomes one change of node; the provider replaces the
-    container on its new node (deleting it first, as its id is fixed).
+    A migration keeps the container: given the Proxmox ``api``, the plan's stop/migrate/start
+    actions of a migrated container run through Proxmox's migrate call (:class:`ApiExecutor`),
+    then the stack's state is told the container's new node (:func:`move_in_state`), so that
+    the ``up`` finds nothing to change for it. Without ``api``, a change of node is carried
+    out by the provider, which deletes the container and creates it again on the new node
+    (its data lost).
     """
 
     def __init__(
@@ -392,11 +422,18 @@ class DeclarativeExecutor:
         log: DecisionLog,
         *,
         on_output: Callable[[str], None] | None = None,
+        api: Any = None,
+        timing: AutonomicSettings | None = None,
     ) -> None:
         self.stack = stack
         self.settings = settings
         self.log = log
         self.on_output = on_output
+        self.api_executor = (
+            ApiExecutor(api, settings, timing or AutonomicSettings(), log)
+            if api is not None
+            else None
+        )
 
     def execute(self, decisions: Sequence[Decision]) -> None:
         """Change the placement for every action of the plan, then one ``pulumi up``; if the
@@ -411,6 +448,9 @@ class DeclarativeExecutor:
         except ValueError as error:
             self.log.event("failed", executor="pulumi", error=str(error))
             raise ExecutionError(None, str(error)) from error
+        done = self._migrate_in_place(actions)
+        # What the cluster runs once those ran: a failed `up` rolls the config back to it.
+        baseline = apply_actions(old, done, self.settings) if done else old
         changes = placement_changes(old, new)
         self._apply(changes)
         try:
@@ -419,11 +459,32 @@ class DeclarativeExecutor:
             self.log.event("failed", executor="pulumi", error=str(error))
             # The config must say what the cluster runs: put the placement back, so that the
             # next round plans from it (and a later `up` does not apply a half-failed plan).
-            undo = placement_changes(new, old)
+            undo = placement_changes(new, baseline)
             self._apply(undo)
             self.log.event("rolled-back", executor="pulumi", changes=len(undo))
             raise ExecutionError(None, f"pulumi up failed: {error}") from error
         self._log_result(actions, result)
+
+    def _migrate_in_place(self, actions: Sequence[Action]) -> list[Action]:
+        """Proxmox's migrate for each migrated container (with its stop and start), then the
+        state's node of each; returns the actions run (none when the executor has no API)."""
+        if self.api_executor is None:
+            return []
+        moved = {a.vmid: str(a.target) for a in actions if a.kind == "migrate"}
+        if not moved:
+            return []
+        own = [a for a in actions if a.vmid in moved and a.kind in ("stop", "migrate", "start")]
+        self.api_executor.execute(
+            [Decision("migration", "kept by Proxmox's migrate", a) for a in own]
+        )
+        state = self.stack.export_stack()
+        deployment = state.deployment
+        for vmid, node in moved.items():
+            if move_in_state(deployment, vmid, node) != 1:
+                raise ExecutionError(None, f"container {vmid} is not in the stack's state")
+        self.stack.import_stack(state)
+        self.log.event("state-moved", executor="pulumi", containers=sorted(moved))
+        return own
 
     def _apply(self, changes: Sequence[ConfigChange]) -> None:
         from pulumi.automation import ConfigValue

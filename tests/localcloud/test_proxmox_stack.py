@@ -159,9 +159,10 @@ def test_second_up_changes_nothing(
 def test_declarative_executor_moves_a_container(
     project: PulumiProject, api: ProxmoxAPI, local: LocalProxmox
 ) -> None:
-    """The autonomic manager's declarative executor: a migrate decision becomes a new placement
-    in the stack's config and one ``pulumi up`` through the Automation API; the container is
-    then on the other node (re-created there: its id is fixed), the others untouched."""
+    """The autonomic manager's declarative executor: a migrate decision runs as Proxmox's
+    migrate call (stop, migrate, start: the container is kept, not made again), the stack's
+    state and its placement config follow, and the one ``pulumi up`` through the Automation
+    API has nothing left to do for it; the others are untouched."""
     from pulumi import automation
 
     from autonomic.execute import DeclarativeExecutor
@@ -185,9 +186,26 @@ def test_declarative_executor_moves_a_container(
         ),
     )
     log = io.StringIO()
-    executor = DeclarativeExecutor(stack, parse_proxmox_settings(LAB), DecisionLog(log))
-    action = Action("migrate", vmid, source, target)
-    executor.execute([Decision("migration", f"{source} is loaded", action)])
+    from autonomic.settings import AutonomicSettings
+
+    timing = AutonomicSettings(poll_interval=0.05, task_timeout=60.0, attempts=1)
+    executor = DeclarativeExecutor(
+        stack, parse_proxmox_settings(LAB), DecisionLog(log), api=api, timing=timing
+    )
+    tasks_before = set(local.pve.tasks)
+    plan = [
+        Action("stop", vmid, source),
+        Action("migrate", vmid, source, target),
+        Action("start", vmid, target),
+    ]
+    executor.execute([Decision("migration", f"{source} is loaded", a) for a in plan])
+    kinds = [
+        upid.split(":")[5]
+        for upid in set(local.pve.tasks) - tasks_before
+        if upid.split(":")[6] == str(vmid)
+    ]
+    assert "vzmigrate" in kinds, kinds
+    assert "vzcreate" not in kinds and "vzdestroy" not in kinds, kinds  # kept, not made again
 
     events = [json.loads(line) for line in log.getvalue().splitlines()]
     assert events[-1]["event"] == "executed", events
