@@ -19,6 +19,7 @@ from pydantic import model_validator
 from components.errors import ConfigError
 from components.kubernetes.settings import WORKLOAD_KEY, WorkloadSettings
 from components.settings import (
+    BoolOrText,
     Choice,
     Cidr,
     CidrList,
@@ -30,6 +31,7 @@ from components.settings import (
     field_type,
     invalid,
     load_settings,
+    refuse_world_open,
 )
 
 CLUSTER_KEY = "cloudlab:kubernetes"
@@ -116,6 +118,10 @@ class ClusterSettings(ConfigModel):
     """Sources allowed to reach NodePorts 30000-32767; empty keeps them closed."""
     ssh_allowed_cidrs: Cidrs = ()
     """Sources allowed to SSH into the nodes; empty keeps SSH closed."""
+    allow_world_open: BoolOrText = False
+    """Set true to let ``apiAllowedCidrs``, ``nodePortAllowedCidrs`` or ``sshAllowedCidrs``
+    name the whole internet (0.0.0.0/0, ::/0, any public range wider than a /16): you mean it.
+    Without it such a CIDR is refused."""
     ready_timeout_seconds: Int(60, 7200, "a number of seconds") = 1200
     """How long ``pulumi up`` waits for the API and every node to be Ready before failing."""
 
@@ -154,6 +160,12 @@ class ClusterSettings(ConfigModel):
                 raise invalid(f"{net} overlaps networkCidr {network}", "disjoint ranges", name)
         if pod.overlaps(service):
             raise invalid(f"{service} overlaps podCidr {pod}", "disjoint", "serviceCidr")
+        for cidrs, key, what in (
+            (self.api_allowed_cidrs, "apiAllowedCidrs", "the Kubernetes API"),
+            (self.node_port_allowed_cidrs, "nodePortAllowedCidrs", "the NodePorts"),
+            (self.ssh_allowed_cidrs, "sshAllowedCidrs", "SSH"),
+        ):
+            refuse_world_open(cidrs, key, self.allow_world_open, what)
         return self
 
     @property

@@ -98,3 +98,25 @@ def test_token_lifetimes_that_never_end_or_outlive_a_day_are_refused(ttl: str) -
 @pytest.mark.parametrize("ttl", ["24h0m0s", "24h", "1h30m", "90m", "2h", "30m0s"])
 def test_token_lifetimes_up_to_a_day_are_kept(ttl: str) -> None:
     assert parse_cluster_settings({"bootstrapTokenTtl": ttl}).bootstrap_token_ttl == ttl
+
+
+@pytest.mark.parametrize("key", ["apiAllowedCidrs", "nodePortAllowedCidrs", "sshAllowedCidrs"])
+@pytest.mark.parametrize("cidr", ["0.0.0.0/0", "0.0.0.0/1", "8.0.0.0/8"])
+def test_world_open_cidrs_are_refused_unless_meant(key: str, cidr: str) -> None:
+    with pytest.raises(ConfigError, match=rf"{key}\[1\].*whole internet") as info:
+        parse_cluster_settings({key: ["203.0.113.7/32", cidr]})
+    assert "allowWorldOpen" in str(info.value)
+    meant = parse_cluster_settings({key: [cidr], "allowWorldOpen": True})
+    assert meant.allow_world_open is True
+
+
+def test_ipv6_world_is_refused_too() -> None:
+    with pytest.raises(ConfigError, match=r"apiAllowedCidrs"):  # the cluster is IPv4 only
+        parse_cluster_settings({"apiAllowedCidrs": ["::/0"]})
+
+
+def test_campus_and_private_ranges_need_no_setting() -> None:
+    s = parse_cluster_settings(
+        {"apiAllowedCidrs": ["198.51.0.0/16"], "sshAllowedCidrs": ["10.0.0.0/8"]}
+    )
+    assert s.allow_world_open is False

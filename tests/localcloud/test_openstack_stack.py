@@ -382,6 +382,12 @@ def test_policy_pack_on_a_real_preview(tmp_path: Path, conn: Connection) -> None
     assert "[mandatory]" not in clean.stdout, clean.stdout[-3000:]
 
     configure(project, "policy", "calculator", sshAllowedCidrs=["0.0.0.0/0"])
+    refused = project.run("preview", "--stack", "policy", "--policy-pack", POLICY, check=False)
+    out = refused.stdout + refused.stderr
+    assert refused.returncode != 0, out[-3000:]
+    assert "sshAllowedCidrs" in out and "allowWorldOpen" in out, out[-3000:]  # the config
+    # Meant, the config lets it through; the pack still stops it (its own config decides).
+    configure(project, "policy", "calculator", allowWorldOpen=True)
     bad = project.run("preview", "--stack", "policy", "--policy-pack", POLICY, check=False)
     out = bad.stdout + bad.stderr
     assert bad.returncode != 0, out[-3000:]

@@ -206,6 +206,7 @@ def test_the_kubernetes_stack_with_its_api_open_to_the_world_is_flagged(
     config = kubernetes_config()
     cluster = json.loads(config["cloudlab:kubernetes"])
     cluster["apiAllowedCidrs"] = ["0.0.0.0/0"]
+    cluster["allowWorldOpen"] = True  # refused by the config model otherwise
     config["cloudlab:kubernetes"] = json.dumps(cluster)
     recording = run_captured(monkeypatch, lambda: run_k8s_stack("kubernetes", config))
     found = found_by_name(to_resources(pack, recording)) - PENDING["kubernetes"]
