@@ -26,6 +26,7 @@ from components.settings import (
     ConfigModel,
     Int,
     Text,
+    check_port,
     check_text,
     derived,
     field_type,
@@ -76,6 +77,20 @@ def _address(value: Any) -> str:
 
 # Each CIDR becomes a security-group rule, and Neutron refuses a duplicate.
 Cidrs = CidrList(unique=True)
+METADATA_CIDR = "169.254.169.254/32"
+"""The metadata service, where cloud-init reads the nodes' user data."""
+
+
+def _ports(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list | tuple):
+        raise invalid(f"expected a list of ports, got {value!r}", "e.g. [80, 443]")
+    ports = tuple(check_port(v) for v in value)
+    if len(set(ports)) != len(ports):
+        raise invalid(f"{list(ports)} repeats a port", "each port once")
+    return ports
+
+
+Ports = field_type("list of ports 1-65535", _ports)
 
 
 class ClusterSettings(ConfigModel):
@@ -122,6 +137,16 @@ class ClusterSettings(ConfigModel):
     """Set true to let ``apiAllowedCidrs``, ``nodePortAllowedCidrs`` or ``sshAllowedCidrs``
     name the whole internet (0.0.0.0/0, ::/0, any public range wider than a /16): you mean it.
     Without it such a CIDR is refused."""
+    egress_cidrs: Cidrs = ("0.0.0.0/0",)
+    """Where the nodes' package and image sources and DNS servers are (pkgs.k8s.io, the
+    container registries, the distribution's mirror): the only destinations of their egress
+    besides the metadata service and each other. Narrow it to your campus mirror's or proxy's
+    range when you have one."""
+    egress_tcp_ports: Ports = (53, 80, 443)
+    """TCP ports the nodes may reach in ``egressCidrs``: DNS, HTTP (apt mirrors), HTTPS
+    (pkgs.k8s.io, registries)."""
+    egress_udp_ports: Ports = (53, 123)
+    """UDP ports the nodes may reach in ``egressCidrs``: DNS and NTP."""
     ready_timeout_seconds: Int(60, 7200, "a number of seconds") = 1200
     """How long ``pulumi up`` waits for the API and every node to be Ready before failing."""
 
@@ -167,6 +192,22 @@ class ClusterSettings(ConfigModel):
         ):
             refuse_world_open(cidrs, key, self.allow_world_open, what)
         return self
+
+    def egress_rules(self) -> list[Any]:
+        """The nodes' egress to the outside, as security-group rules (Neutron's allow-all
+        default dropped): ``egressTcpPorts`` and ``egressUdpPorts`` to each of
+        ``egressCidrs``, and the metadata service. Traffic between the nodes is the cluster
+        groups' own business (rules to the members group)."""
+        from components.openstack.security_group import EgressRule
+
+        rules = [
+            EgressRule(protocol, cidr, port, description=f"{protocol} {port} to the sources")
+            for cidr in self.egress_cidrs
+            for protocol, ports in (("tcp", self.egress_tcp_ports), ("udp", self.egress_udp_ports))
+            for port in ports
+        ]
+        rules.append(EgressRule("tcp", METADATA_CIDR, 80, description="metadata (cloud-init)"))
+        return rules
 
     @property
     def worker_names(self) -> list[str]:

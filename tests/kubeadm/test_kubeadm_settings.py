@@ -120,3 +120,26 @@ def test_campus_and_private_ranges_need_no_setting() -> None:
         {"apiAllowedCidrs": ["198.51.0.0/16"], "sshAllowedCidrs": ["10.0.0.0/8"]}
     )
     assert s.allow_world_open is False
+
+
+def test_node_egress_defaults_are_the_sources_dns_and_ntp() -> None:
+    rules = {
+        (r.protocol, r.port_min, r.remote_cidr) for r in parse_cluster_settings(None).egress_rules()
+    }
+    assert rules == {
+        ("tcp", 53, "0.0.0.0/0"), ("tcp", 80, "0.0.0.0/0"), ("tcp", 443, "0.0.0.0/0"),
+        ("udp", 53, "0.0.0.0/0"), ("udp", 123, "0.0.0.0/0"),
+        ("tcp", 80, "169.254.169.254/32"),
+    }  # fmt: skip
+
+
+def test_node_egress_is_config() -> None:
+    s = parse_cluster_settings(
+        {"egressCidrs": ["10.20.0.0/16"], "egressTcpPorts": [443], "egressUdpPorts": []}
+    )
+    rules = {(r.protocol, r.port_min, r.remote_cidr) for r in s.egress_rules()}
+    assert rules == {("tcp", 443, "10.20.0.0/16"), ("tcp", 80, "169.254.169.254/32")}
+    with pytest.raises(ConfigError, match=r"egressTcpPorts"):
+        parse_cluster_settings({"egressTcpPorts": [443, 443]})
+    with pytest.raises(ConfigError, match=r"egressUdpPorts"):
+        parse_cluster_settings({"egressUdpPorts": [70000]})
