@@ -2,7 +2,9 @@
 
 ``<cluster>-members`` carries no rule and marks the cluster's ports; the master's and the
 workers' groups allow the control-plane and CNI ports from that group only, the API (6443)
-from ``apiAllowedCidrs``, NodePorts and SSH from their CIDRs (closed when empty).
+from ``apiAllowedCidrs``, NodePorts and SSH from their CIDRs (closed when empty). Neutron's
+allow-all egress is dropped from every group: the nodes reach their package and image sources
+(``egressCidrs`` on ``egressTcpPorts``/``egressUdpPorts``), the metadata service, and each other.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ import pulumi
 
 from components.kubeadm.settings import ClusterSettings
 from components.kubernetes.settings import NODE_PORT_RANGE
-from components.openstack.security_group import IngressRule, SecurityGroup, SecurityGroupArgs
+from components.openstack.security_group import (
+    EgressRule,
+    IngressRule,
+    SecurityGroup,
+    SecurityGroupArgs,
+)
 
 API_PORT = 6443
 
@@ -56,7 +63,9 @@ class ClusterSecurityGroups(pulumi.ComponentResource):
         self.members_group = SecurityGroup(
             f"{prefix}-members",
             SecurityGroupArgs(
-                description="cluster members: the source the other groups allow", rules=[]
+                description="cluster members: the source the other groups allow",
+                rules=[],
+                egress=s.egress_rules(),
             ),
             child,
         )
@@ -71,6 +80,19 @@ class ClusterSecurityGroups(pulumi.ComponentResource):
                 remote_group_id=members,
                 remote_group_key="members",
             )
+
+        # Between the nodes, anything (the control plane, kubelets, the CNI's pod traffic).
+        protocols = ("tcp", "udp", "icmp", *(("4",) if s.encapsulation == "IPIP" else ()))
+        in_cluster = [
+            EgressRule(
+                protocol,
+                description=f"{protocol} to the cluster's members",
+                remote_group_id=members,
+                remote_group_key="members",
+            )
+            for protocol in protocols
+        ]
+        egress = [*s.egress_rules(), *in_cluster]
 
         cni = [from_members("tcp", 5473, None, "Calico Typha")]
         if s.encapsulation == "IPIP":
@@ -106,12 +128,15 @@ class ClusterSecurityGroups(pulumi.ComponentResource):
                     ),
                     *node_rules,
                 ],
+                egress=egress,
             ),
             child,
         )
         self.worker_group = SecurityGroup(
             f"{prefix}-worker",
-            SecurityGroupArgs(description="kubeadm workers: in-cluster traffic", rules=node_rules),
+            SecurityGroupArgs(
+                description="kubeadm workers: in-cluster traffic", rules=node_rules, egress=egress
+            ),
             child,
         )
         self.register_outputs(

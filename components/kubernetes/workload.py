@@ -77,6 +77,15 @@ class FastApiApp(pulumi.ComponentResource):
                 requests={"cpu": s.resources.cpu_request, "memory": s.resources.memory_request},
                 limits={"cpu": s.resources.cpu_limit, "memory": s.resources.memory_limit},
             ),
+            # The image runs as nobody (65534) and writes nothing: no root, no new privileges,
+            # no capability, a read-only root filesystem.
+            security_context=k8s.core.v1.SecurityContextArgs(
+                run_as_non_root=True,
+                run_as_user=65534,
+                allow_privilege_escalation=False,
+                read_only_root_filesystem=True,
+                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+            ),
         )
         placement = k8s.core.v1.AffinityArgs(
             node_affinity=k8s.core.v1.NodeAffinityArgs(

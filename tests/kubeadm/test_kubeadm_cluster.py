@@ -43,8 +43,12 @@ def secret_value(value: Any) -> Any:
     return value["value"]
 
 
-def rules(rec: Recording, group: str) -> list[dict[str, Any]]:
-    return [r.inputs for r in rec.of_type(RULE) if r.inputs["securityGroupId"] == f"{group}-sg-id"]
+def rules(rec: Recording, group: str, direction: str = "ingress") -> list[dict[str, Any]]:
+    return [
+        r.inputs
+        for r in rec.of_type(RULE)
+        if r.inputs["securityGroupId"] == f"{group}-sg-id" and r.inputs["direction"] == direction
+    ]
 
 
 def user_data(rec: Recording, node: str) -> str:
@@ -220,6 +224,35 @@ class TestSecurityGroups:
     def test_members_group_allows_nothing_itself(self, lab: Recording) -> None:
         assert rules(lab, "k8s-members") == []
 
+    def test_egress_only_to_the_sources_the_metadata_and_the_members(self, lab: Recording) -> None:
+        """Neutron's allow-all egress is gone: every group lists its egress, the nodes' sources
+        (HTTP and HTTPS for packages and images, DNS and NTP by default), the metadata service,
+        and, from the role groups, the other members on any port."""
+        sources = {
+            ("tcp", 80, "0.0.0.0/0"),
+            ("tcp", 443, "0.0.0.0/0"),
+            ("tcp", 53, "0.0.0.0/0"),
+            ("udp", 53, "0.0.0.0/0"),
+            ("udp", 123, "0.0.0.0/0"),
+            ("tcp", 80, "169.254.169.254/32"),
+        }
+        members = {("tcp", None, "k8s-members-sg-id"), ("udp", None, "k8s-members-sg-id")}
+        members |= {("icmp", None, "k8s-members-sg-id"), ("4", None, "k8s-members-sg-id")}
+        for group, expected in (
+            ("k8s-members", sources),
+            ("k8s-master", sources | members),
+            ("k8s-worker", sources | members),
+        ):
+            found = {
+                (
+                    r["protocol"],
+                    r.get("portRangeMin"),
+                    r.get("remoteIpPrefix") or r.get("remoteGroupId"),
+                )
+                for r in rules(lab, group, "egress")
+            }
+            assert found == expected, group
+
     def test_api_from_allowed_cidrs_and_members_only(self, lab: Recording) -> None:
         api = [r for r in lab.of_type(RULE) if r.inputs.get("portRangeMin") == 6443]
         sources = sorted(
@@ -264,7 +297,11 @@ class TestSecurityGroups:
         assert found[0]["direction"] == "ingress"
 
     def test_only_the_api_rule_has_an_outside_source_by_default(self, lab: Recording) -> None:
-        outside = [r.inputs for r in lab.of_type(RULE) if r.inputs.get("remoteIpPrefix")]
+        outside = [
+            r.inputs
+            for r in lab.of_type(RULE)
+            if r.inputs.get("remoteIpPrefix") and r.inputs["direction"] == "ingress"
+        ]
         assert [(r["portRangeMin"], r["remoteIpPrefix"]) for r in outside] == [(6443, API_CIDR)]
 
     def test_etcd_only_on_the_master(self, lab: Recording) -> None:
