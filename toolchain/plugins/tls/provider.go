@@ -20,7 +20,7 @@ import (
 )
 
 // Version is the plugin version; the build sets it with
-// -ldflags "-X cloudlab.local/toolchain/plugins/tls.Version=5.6.2".
+// -ldflags "-X cloudlab.local/toolchain/plugins/tls.Version=5.3.1".
 var Version = "0.0.0-dev"
 
 // UpstreamModule is the Go module of the Terraform provider we bridge.
