@@ -520,3 +520,44 @@ class TestConfigErrors:
         del cfg["cloudlab:workload"]["image"]
         with pytest.raises(ConfigError, match=r"workload\.image"):
             run_k8s_stack("kubernetes", cfg)
+
+
+class TestReadinessNone:
+    """``readiness: none``: the cluster's infrastructure only, for a cloud that runs no server."""
+
+    @pytest.fixture(scope="class")
+    def bare(self) -> Recording:
+        cfg = config(readiness="none")
+        del cfg["cloudlab:workload"]
+        return run_k8s_stack("kubernetes", cfg)
+
+    def test_no_gate_no_provider_no_workload(self, bare: Recording, lab: Recording) -> None:
+        assert not [r.name for r in bare if r.typ.startswith("kubernetes:")]
+        assert not [r.name for r in bare if "ApiReady" in r.typ]
+        assert "k8s-provider" not in [r.name for r in bare]
+        # everything else is the same cluster as with the gate
+        gone = {"k8s-api-ready", "k8s-provider", "fastapi-app"}
+        same = {(r.typ, r.name) for r in lab if not r.typ.startswith("kubernetes:")}
+        assert {(r.typ, r.name) for r in bare} == {(t, n) for t, n in same if n not in gone}
+        assert len(bare.of_type(VM)) == 3
+
+    def test_exports_access_only(self, bare: Recording) -> None:
+        assert set(bare.exports) == {"kubeconfig", "apiEndpoint", "masterPublicIp", "nodeAddresses"}
+
+    def test_api_cidrs_are_optional(self) -> None:
+        """Nothing deploys through the API then: without CIDRs it is closed to the outside."""
+        lab = run_k8s_stack("kubernetes", {"cloudlab:kubernetes": {"readiness": "none"}})
+        assert [r for r in rules(lab, "k8s-master") if r.get("remoteIpPrefix")] == []
+        assert len(lab.of_type(VM)) == 3
+
+    def test_a_workload_is_refused(self) -> None:
+        recording = Recording()
+        with pytest.raises(ConfigError, match=r"cloudlab:workload.*readiness is none"):
+            run_k8s_stack("kubernetes", config(readiness="none"), recording)
+        assert recording.resources == []
+
+    def test_an_unknown_readiness_is_refused(self) -> None:
+        recording = Recording()
+        with pytest.raises(ConfigError, match=r"kubernetes\.readiness.*wait or none"):
+            run_k8s_stack("kubernetes", config(readiness="later"), recording)
+        assert recording.resources == []
