@@ -18,7 +18,7 @@ from tests.harness import Recording
 from tests.kubernetes.k8s_support import ADMIN_CERT_PEM, CA_CERT_HASH, CA_CERT_PEM, run_k8s_stack
 from tests.openstack_types import FIP, FIP_ASSOC, NET, PORT, ROUTER, ROUTER_IF, RULE, SG, SUBNET, VM
 
-RANDOM = "random:index/randomString:RandomString"
+RANDOM = "random:index/randomPassword:RandomPassword"
 KEY = "tls:index/privateKey:PrivateKey"
 CA = "tls:index/selfSignedCert:SelfSignedCert"
 CSR = "tls:index/certRequest:CertRequest"
@@ -190,7 +190,7 @@ class TestAStackDeployedBeforeTheSplitKeepsItsResources:
         ("name", "typ", "new_parent", "old_parent"),
         [
             ("k8s-ca-key", "tls:index/privateKey:PrivateKey", "ClusterPki", CLUSTER),
-            ("k8s-token-id", "random:index/randomString:RandomString", "ClusterPki", CLUSTER),
+            ("k8s-token-id", "random:index/randomPassword:RandomPassword", "ClusterPki", CLUSTER),
             ("k8s-admin-cert", "tls:index/locallySignedCert:LocallySignedCert", "ClusterPki",
              CLUSTER),
             ("k8s-master", "cloudlab:openstack:SecurityGroup", "ClusterSecurityGroups", CLUSTER),
@@ -298,7 +298,7 @@ class TestSecurityGroups:
 
 
 class TestSecrets:
-    def test_bootstrap_token_from_random_strings(self, lab: Recording) -> None:
+    def test_bootstrap_token_from_random_passwords(self, lab: Recording) -> None:
         parts = {r.name: r.inputs for r in lab.of_type(RANDOM)}
         assert parts.keys() == {"k8s-token-id", "k8s-token-secret"}
         assert parts["k8s-token-id"]["length"] == 6
