@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from localcloud.openstack import CLOUD_NAME
+from localcloud.openstack.clouds import clouds_file
 from tests.engine.pulumi_project import PulumiProject, make_project
 
 pytestmark = pytest.mark.engine
@@ -43,6 +44,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> PulumiProject:
         plugins=("openstack", "kubernetes", "random", "tls"),
     )
     built.env["OS_CLOUD"] = CLOUD_NAME
+    # The provider (gophercloud) reads ~/.config/openstack/clouds.yaml, not $XDG_CONFIG_HOME's,
+    # where the local cloud writes it when that is set: name the file.
+    built.env["OS_CLIENT_CONFIG_FILE"] = str(clouds_file())
     return built
 
 
