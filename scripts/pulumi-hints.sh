@@ -16,7 +16,7 @@ status=${PIPESTATUS[0]}
 hint() { printf 'cloudlab: %s\n' "$*" >&2; }
 if plugin=$(grep -o "no resource plugin 'pulumi-resource-[a-z0-9-]*'" "$log" | head -n1 | sed "s/.*pulumi-resource-\([a-z0-9-]*\)'/\1/"); [ -n "$plugin" ]; then
 	case $plugin in
-	openstack | kubernetes)
+	openstack | kubernetes | random | tls)
 		hint "the $plugin plugin is built by 'make toolchain' (it installs it into \$PULUMI_HOME): run it, then retry" ;;
 	proxmoxve)
 		hint "the proxmoxve plugin is not built on this machine yet: see docs/this-machine.md, \"The engine, offline\"; on a connected machine pulumi fetches it" ;;

@@ -6,8 +6,8 @@
 #   scripts/toolchain.sh --plugin-bin NAME
 #                                   print the cached binary of resource plugin NAME, never build (exit 1)
 #
-# After the engine, the resource plugins of scripts/plugins/ (openstack, kubernetes, proxmoxve)
-# are built when missing and installed into $PULUMI_HOME: see scripts/plugins.sh.
+# After the engine, the resource plugins of scripts/plugins/ (kubernetes, openstack, proxmoxve,
+# random, tls) are built when missing and installed into $PULUMI_HOME: see scripts/plugins.sh.
 # CLOUDLAB_TOOLCHAIN_NO_PLUGINS=1 skips them (the Docker twin needs none).
 #
 # Order: (a) a pulumi v3.259.x plus Python language host already on PATH; (b) a toolchain built earlier

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import model_validator
@@ -17,18 +18,33 @@ class KubernetesConfig(EnvironmentConfig):
 
     kubernetes: ClusterSettings = ClusterSettings()
     """The kubeadm cluster."""
-    workload: WorkloadSettings
-    """The FastAPI app, placed on one of the cluster's workers."""
+    workload: WorkloadSettings | None = None
+    """The FastAPI app, placed on one of the cluster's workers; ``None`` (and unset) when the
+    cluster's ``readiness`` is ``none``: no workload is deployed on a cluster never waited for."""
 
     @model_validator(mode="before")
     @classmethod
     def _unset_workload_is_empty(cls, raw: Any) -> Any:
-        return unset_is_empty(raw, "workload")
+        if _waits_for_the_cluster(raw):
+            return unset_is_empty(raw, "workload")
+        return raw
 
     @model_validator(mode="after")
     def _the_cluster_can_take_the_workload(self) -> KubernetesConfig:
-        """`cloudlab:kubernetes.apiAllowedCidrs` is not empty (the stack deploys the workload
-        through the API); `cloudlab:workload.placement` is one of the workers."""
+        """With ``readiness: wait``: `cloudlab:kubernetes.apiAllowedCidrs` is not empty (the
+        stack deploys the workload through the API) and `cloudlab:workload.placement` is one of
+        the workers. With ``readiness: none``: `cloudlab:workload` is unset."""
+        if self.kubernetes.readiness == "none":
+            if self.workload is not None:
+                raise invalid(
+                    "set, but kubernetes.readiness is none: nothing waits for the cluster, so "
+                    "no workload is deployed on it",
+                    "unset (or kubernetes.readiness: wait)",
+                    "workload",
+                )
+            return self
+        if self.workload is None:  # unset became {} above, so its own checks spoke first
+            raise invalid("unset", "the workload's settings (at least its image)", "workload")
         if not self.kubernetes.api_allowed_cidrs:
             raise invalid(
                 "empty, but this stack deploys the workload through the API from where pulumi runs",
@@ -39,3 +55,10 @@ class KubernetesConfig(EnvironmentConfig):
         if problem:
             raise invalid(problem, ", ".join(self.kubernetes.worker_names), "workload.placement")
         return self
+
+
+def _waits_for_the_cluster(raw: Any) -> bool:
+    """Whether the raw config keeps the default ``readiness: wait`` (an invalid value is the
+    cluster model's to report)."""
+    cluster = raw.get("kubernetes") if isinstance(raw, Mapping) else None
+    return not (isinstance(cluster, Mapping) and cluster.get("readiness") == "none")

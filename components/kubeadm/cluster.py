@@ -70,9 +70,10 @@ class KubeadmCluster(pulumi.ComponentResource):
     worker_group: SecurityGroup
     master: Vm
     workers: dict[str, Vm]
-    ready: ApiReady
-    """The readiness gate: done once the API answers and every node is Ready."""
-    provider: k8s.Provider
+    ready: ApiReady | None
+    """The readiness gate: done once the API answers and every node is Ready (``None`` with
+    ``readiness: none``)."""
+    provider: k8s.Provider | None
     """The cluster's Kubernetes provider (admin kubeconfig), used only after the gate."""
     bootstrap_token: pulumi.Output[str]
     ca_cert_pem: pulumi.Output[str]
@@ -147,7 +148,9 @@ class KubeadmCluster(pulumi.ComponentResource):
             "master": self.master.private_ip,
             **{worker: vm.private_ip for worker, vm in self.workers.items()},
         }
-        self._ready_provider(s)
+        self.ready, self.provider = None, None
+        if s.readiness == "wait":
+            self._ready_provider(s)
         self.register_outputs(
             {
                 "api_endpoint": self.api_endpoint,

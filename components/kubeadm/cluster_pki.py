@@ -1,6 +1,6 @@
 """The kubeadm cluster's bootstrap secrets, as resources: nothing is fetched from a node by SSH.
 
-* the bootstrap token: two ``random.RandomString`` parts, ``[a-z0-9]{6}.[a-z0-9]{16}``;
+* the bootstrap token: two ``random.RandomPassword`` parts, ``[a-z0-9]{6}.[a-z0-9]{16}``;
 * the cluster CA: ``tls.PrivateKey`` + ``tls.SelfSignedCert`` (is_ca_certificate), written to
   ``/etc/kubernetes/pki`` on the master before ``kubeadm init``, which then signs every other
   certificate with it; the workers pin its public key with
@@ -105,9 +105,14 @@ class ClusterPki(pulumi.ComponentResource):
         self.register_outputs({"ca_cert_pem": self.ca_cert_pem, "ca_cert_hash": self.ca_cert_hash})
 
 
-def _token_part(name: str, length: int, opts: pulumi.ResourceOptions) -> random.RandomString:
-    """One half of the bootstrap token; its ``result`` is encrypted in the state."""
-    return random.RandomString(
+def _token_part(name: str, length: int, opts: pulumi.ResourceOptions) -> random.RandomPassword:
+    """One half of the bootstrap token; its ``result`` is encrypted in the state.
+
+    A ``RandomPassword``, not a ``RandomString``: the provider makes a ``random_string``'s ID its
+    result, and an ID is never encrypted, so the token stood in plain text in the exported state
+    (found by tests/localcloud/test_kubeadm_stack.py). A ``random_password``'s ID is ``none``.
+    """
+    return random.RandomPassword(
         name,
         length=length,
         lower=True,

@@ -38,6 +38,7 @@ from components.settings import (
 CLUSTER_KEY = "cloudlab:kubernetes"
 """The config key keeps its name: existing stacks' config files hold it."""
 ENCAPSULATIONS = ("IPIP", "VXLAN")
+READINESS = ("wait", "none")
 MAX_WORKERS = 20
 _VERSION = re.compile(r"^1\.(\d{1,2})(?:\.(\d{1,3}))?$")
 
@@ -149,6 +150,13 @@ class ClusterSettings(ConfigModel):
     """UDP ports the nodes may reach in ``egressCidrs``: DNS and NTP."""
     ready_timeout_seconds: Int(60, 7200, "a number of seconds") = 1200
     """How long ``pulumi up`` waits for the API and every node to be Ready before failing."""
+    readiness: Choice(READINESS, "readiness") = "wait"
+    """``wait``: ``pulumi up`` waits (``readyTimeoutSeconds``) for the API and every node to be
+    Ready, then the stack deploys the workload through the cluster's Kubernetes provider.
+    ``none``: the servers, the security groups, the PKI and the join token only, with no
+    readiness gate, no provider and no workload (``cloudlab:workload`` must then be unset): for
+    a cloud whose servers do not run their user data (the local OpenStack's compute driver
+    boots nothing), or to bootstrap the cluster by hand."""
 
     @model_validator(mode="before")
     @classmethod

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
 
 from components.dynamic.readiness import (
     ApiReadyArgs,
@@ -245,3 +247,13 @@ def test_a_new_master_or_server_replaces_the_gate_a_new_timeout_does_not(
 def test_check_names_a_bad_input(pki: dict[str, str], change: dict[str, Any], failing: str) -> None:
     props = gate_props("https://203.0.113.1:6443", pki, **change)
     assert [f.property for f in ApiReadyProvider().check({}, props).failures] == [failing]
+
+
+def test_check_lets_an_unknown_server_through_at_preview(pki: dict[str, str]) -> None:
+    """At preview the server (the master's floating IP) is unknown: the check must pass it, or
+    the stack's preview fails (as it did on the real engine); a known bad one still fails."""
+    for value in (Unknown(), rpc.UNKNOWN):  # as the SDK deserializes it, and on the wire
+        unknown = gate_props("https://203.0.113.1:6443", pki, server=value)
+        assert ApiReadyProvider().check({}, unknown).failures == []
+    plain = gate_props("https://203.0.113.1:6443", pki, server="http://203.0.113.1:6443")
+    assert [f.property for f in ApiReadyProvider().check({}, plain).failures] == ["server"]

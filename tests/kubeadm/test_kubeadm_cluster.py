@@ -18,7 +18,7 @@ from tests.harness import Recording
 from tests.kubernetes.k8s_support import ADMIN_CERT_PEM, CA_CERT_HASH, CA_CERT_PEM, run_k8s_stack
 from tests.openstack_types import FIP, FIP_ASSOC, NET, PORT, ROUTER, ROUTER_IF, RULE, SG, SUBNET, VM
 
-RANDOM = "random:index/randomString:RandomString"
+RANDOM = "random:index/randomPassword:RandomPassword"
 KEY = "tls:index/privateKey:PrivateKey"
 CA = "tls:index/selfSignedCert:SelfSignedCert"
 CSR = "tls:index/certRequest:CertRequest"
@@ -194,7 +194,7 @@ class TestAStackDeployedBeforeTheSplitKeepsItsResources:
         ("name", "typ", "new_parent", "old_parent"),
         [
             ("k8s-ca-key", "tls:index/privateKey:PrivateKey", "ClusterPki", CLUSTER),
-            ("k8s-token-id", "random:index/randomString:RandomString", "ClusterPki", CLUSTER),
+            ("k8s-token-id", "random:index/randomPassword:RandomPassword", "ClusterPki", CLUSTER),
             ("k8s-admin-cert", "tls:index/locallySignedCert:LocallySignedCert", "ClusterPki",
              CLUSTER),
             ("k8s-master", "cloudlab:openstack:SecurityGroup", "ClusterSecurityGroups", CLUSTER),
@@ -335,7 +335,7 @@ class TestSecurityGroups:
 
 
 class TestSecrets:
-    def test_bootstrap_token_from_random_strings(self, lab: Recording) -> None:
+    def test_bootstrap_token_from_random_passwords(self, lab: Recording) -> None:
         parts = {r.name: r.inputs for r in lab.of_type(RANDOM)}
         assert parts.keys() == {"k8s-token-id", "k8s-token-secret"}
         assert parts["k8s-token-id"]["length"] == 6
@@ -557,3 +557,44 @@ class TestConfigErrors:
         del cfg["cloudlab:workload"]["image"]
         with pytest.raises(ConfigError, match=r"workload\.image"):
             run_k8s_stack("kubernetes", cfg)
+
+
+class TestReadinessNone:
+    """``readiness: none``: the cluster's infrastructure only, for a cloud that runs no server."""
+
+    @pytest.fixture(scope="class")
+    def bare(self) -> Recording:
+        cfg = config(readiness="none")
+        del cfg["cloudlab:workload"]
+        return run_k8s_stack("kubernetes", cfg)
+
+    def test_no_gate_no_provider_no_workload(self, bare: Recording, lab: Recording) -> None:
+        assert not [r.name for r in bare if r.typ.startswith("kubernetes:")]
+        assert not [r.name for r in bare if "ApiReady" in r.typ]
+        assert "k8s-provider" not in [r.name for r in bare]
+        # everything else is the same cluster as with the gate
+        gone = {"k8s-api-ready", "k8s-provider", "fastapi-app"}
+        same = {(r.typ, r.name) for r in lab if not r.typ.startswith("kubernetes:")}
+        assert {(r.typ, r.name) for r in bare} == {(t, n) for t, n in same if n not in gone}
+        assert len(bare.of_type(VM)) == 3
+
+    def test_exports_access_only(self, bare: Recording) -> None:
+        assert set(bare.exports) == {"kubeconfig", "apiEndpoint", "masterPublicIp", "nodeAddresses"}
+
+    def test_api_cidrs_are_optional(self) -> None:
+        """Nothing deploys through the API then: without CIDRs it is closed to the outside."""
+        lab = run_k8s_stack("kubernetes", {"cloudlab:kubernetes": {"readiness": "none"}})
+        assert [r for r in rules(lab, "k8s-master") if r.get("remoteIpPrefix")] == []
+        assert len(lab.of_type(VM)) == 3
+
+    def test_a_workload_is_refused(self) -> None:
+        recording = Recording()
+        with pytest.raises(ConfigError, match=r"cloudlab:workload.*readiness is none"):
+            run_k8s_stack("kubernetes", config(readiness="none"), recording)
+        assert recording.resources == []
+
+    def test_an_unknown_readiness_is_refused(self) -> None:
+        recording = Recording()
+        with pytest.raises(ConfigError, match=r"kubernetes\.readiness.*wait or none"):
+            run_k8s_stack("kubernetes", config(readiness="later"), recording)
+        assert recording.resources == []

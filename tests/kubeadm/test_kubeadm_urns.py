@@ -16,8 +16,10 @@ from tests.kubernetes.k8s_support import run_k8s_stack
 
 PREFIX = "urn:pulumi:stack::project::"
 KUBERNETES = [
-    "cloudlab:kubernetes:ClusterPki$random:index/randomString:RandomString::k8s-token-id",
-    "cloudlab:kubernetes:ClusterPki$random:index/randomString:RandomString::k8s-token-secret",
+    # The token's halves were RandomStrings, whose ID (never encrypted) is their result: the
+    # token stood in plain text in the state. RandomPasswords (ID "none"): changed on purpose.
+    "cloudlab:kubernetes:ClusterPki$random:index/randomPassword:RandomPassword::k8s-token-id",
+    "cloudlab:kubernetes:ClusterPki$random:index/randomPassword:RandomPassword::k8s-token-secret",
     "cloudlab:kubernetes:ClusterPki$tls:index/certRequest:CertRequest::k8s-admin-csr",
     "cloudlab:kubernetes:ClusterPki$tls:index/locallySignedCert:LocallySignedCert::k8s-admin-cert",
     "cloudlab:kubernetes:ClusterPki$tls:index/privateKey:PrivateKey::k8s-admin-key",

@@ -30,7 +30,7 @@ def fake_key(name: str) -> str:
 
 
 def token_part(name: str, length: int) -> str:
-    """Deterministic [a-z0-9] string, as RandomString(lower, numeric) would give."""
+    """Deterministic [a-z0-9] string, as RandomPassword(lower, numeric) would give."""
     return hashlib.sha256(name.encode()).hexdigest()[:length]
 
 
@@ -52,7 +52,7 @@ class K8sMocks(RecordingMocks):
             outputs["certRequestPem"] = f"CSR-{args.name}"
         elif args.typ == "tls:index/locallySignedCert:LocallySignedCert":
             outputs["certPem"] = ADMIN_CERT_PEM
-        elif args.typ == "random:index/randomString:RandomString":
+        elif args.typ == "random:index/randomPassword:RandomPassword":
             outputs["result"] = token_part(args.name, int(args.inputs["length"]))
         return resource_id, outputs
 

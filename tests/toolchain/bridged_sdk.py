@@ -96,6 +96,28 @@ class BridgedSdk:
             "stateInputs": pulumi_names(getattr(module, f"_{name}State")),
         }
 
+    def type_classes(self, token: str) -> list[type]:
+        """The SDK classes of schema type ``token``: ``<Name>Args`` (inputs) and
+        ``outputs.<Name>``. A module path ``cluster/firewall`` is the package
+        ``pulumi_<name>.cluster.firewall``."""
+        mod, name = token.split(":")[1].rsplit("/", 1)[0], token.rsplit(":", 1)[1]
+        package = self.package + ("" if mod == "index" else "." + mod.replace("/", "."))
+        upper = f"{name[0].upper()}{name[1:]}"
+        candidates = (
+            (package, f"{name}Args"),
+            (f"{package}.outputs", name),
+            # A type only functions return is generated as `<Name>Result`.
+            (f"{package}.outputs", f"{upper}Result"),
+            # The provider's config types (`config/ssh:ssh`) as `config.outputs.Ssh`.
+            (f"{package}.outputs", upper),
+        )
+        found = []
+        for module_name, cls_name in candidates:
+            cls = getattr(importlib.import_module(module_name), cls_name, None)
+            if cls is not None and cls not in found:
+                found.append(cls)
+        return found
+
     def function_names(self, token: str) -> dict[str, set[str]]:
         """Input and output names of a function: the keys of ``__args__`` and its result's
         getters."""

@@ -41,27 +41,6 @@ USE = re.compile(r"\bproxmoxve\.((?:[a-z_]+\.)*)([A-Za-z_]\w*)\(")
 FLEET_RESOURCE = "proxmoxve:index/containerLegacy:ContainerLegacy"
 
 
-def sdk_type_classes(token: str) -> list[type]:
-    """The SDK classes of schema type ``token``: ``<Name>Args`` (inputs) and ``outputs.<Name>``.
-    A module path ``cluster/firewall`` is the package ``pulumi_proxmoxve.cluster.firewall``."""
-    mod, name = token.split(":")[1].rsplit("/", 1)[0], token.rsplit(":", 1)[1]
-    package = "pulumi_proxmoxve" + ("" if mod == "index" else "." + mod.replace("/", "."))
-    found = []
-    candidates = (
-        (package, f"{name}Args"),
-        (f"{package}.outputs", name),
-        # A type only functions return is generated as `<Name>Result`.
-        (f"{package}.outputs", f"{name[0].upper()}{name[1:]}Result"),
-        # The provider's config types (`config/ssh:ssh`) as `config.outputs.Ssh`.
-        (f"{package}.outputs", f"{name[0].upper()}{name[1:]}"),
-    )
-    for module_name, cls_name in candidates:
-        cls = getattr(importlib.import_module(module_name), cls_name, None)
-        if cls is not None:
-            found.append(cls)
-    return found
-
-
 @cache
 def project_uses() -> tuple[frozenset[str], frozenset[str]]:
     """(resource tokens, Args class names) that components/ and stacks/ call."""
@@ -178,7 +157,7 @@ def test_every_type_has_the_sdk_property_names(schema: dict[str, Any]) -> None:
     wrong, missing, checked = [], [], 0
     for tok, spec in sorted(schema["types"].items()):
         names = set(spec.get("properties", {}))
-        classes = sdk_type_classes(tok)
+        classes = SDK.type_classes(tok)
         if not classes:
             missing.append(tok)
         for cls in classes:

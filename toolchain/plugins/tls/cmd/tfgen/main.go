@@ -1,0 +1,28 @@
+// Command pulumi-tfgen-tls writes the Pulumi schema of the bridged provider and the bridge's
+// metadata (`schema --skip-examples --out DIR`: schema.json and bridge-metadata.json), which the
+// provider binary then embeds.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	pfgen "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfgen"
+
+	tls "cloudlab.local/toolchain/plugins/tls"
+)
+
+// upstreamDirEnv names the upstream module's source directory, where tfgen reads the docs.
+const upstreamDirEnv = "CLOUDLAB_UPSTREAM_DIR"
+
+func main() {
+	info := tls.MustProvider()
+	dir := os.Getenv(upstreamDirEnv)
+	if dir == "" {
+		fmt.Fprintf(os.Stderr, "%s is not set: run scripts/plugins/tls.sh, which sets it to "+
+			"`go list -m -f {{.Dir}} %s`\n", upstreamDirEnv, tls.UpstreamModule)
+		os.Exit(2)
+	}
+	info.UpstreamRepoPath = dir
+	pfgen.Main("tls", info)
+}
