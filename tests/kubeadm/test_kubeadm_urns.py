@@ -73,6 +73,36 @@ KUBERNETES = [
     "pulumi:pulumi:Stack$cloudlab:kubernetes:FastApiApp::fastapi-app",
     "pulumi:pulumi:Stack$cloudlab:kubernetes:KubeadmCluster::k8s",
 ]
+EGRESS_RULES = [
+    # Added after the split, not renamed: the groups list their egress now (Neutron's allow-all
+    # default dropped), one rule each; no existing URN changed for them.
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-master-egress-4-to-members",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-master-egress-icmp-to-members",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-master-egress-tcp-443-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-master-egress-tcp-53-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-master-egress-tcp-80-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-master-egress-tcp-80-to-169-254-169-254-32",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-master-egress-tcp-to-members",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-master-egress-udp-123-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-master-egress-udp-53-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-master-egress-udp-to-members",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-members-egress-tcp-443-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-members-egress-tcp-53-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-members-egress-tcp-80-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-members-egress-tcp-80-to-169-254-169-254-32",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-members-egress-udp-123-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-members-egress-udp-53-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-worker-egress-4-to-members",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-worker-egress-icmp-to-members",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-worker-egress-tcp-443-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-worker-egress-tcp-53-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-worker-egress-tcp-80-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-worker-egress-tcp-80-to-169-254-169-254-32",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-worker-egress-tcp-to-members",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-worker-egress-udp-123-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-worker-egress-udp-53-to-0-0-0-0-0",
+    "cloudlab:openstack:SecurityGroup$openstack:networking/secGroupRule:SecGroupRule::k8s-worker-egress-udp-to-members",
+]
 K8S_WORKLOAD = [
     "cloudlab:kubernetes:FastApiApp$kubernetes:apps/v1:Deployment::fastapi-app-deployment",
     "cloudlab:kubernetes:FastApiApp$kubernetes:core/v1:Service::fastapi-app-clusterip",
@@ -93,7 +123,7 @@ def test_the_kubernetes_stack_keeps_its_urns() -> None:
         "cloudlab:kubernetes": {"apiAllowedCidrs": ["198.51.100.0/24"]},
         "cloudlab:workload": WORKLOAD,
     }
-    assert urns("kubernetes", config) == sorted(KUBERNETES)
+    assert urns("kubernetes", config) == sorted(KUBERNETES + EGRESS_RULES)
 
 
 def test_the_k8s_workload_stack_keeps_its_urns(tmp_path: Path) -> None:

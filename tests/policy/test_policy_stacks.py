@@ -199,7 +199,7 @@ def test_the_kubernetes_stack_with_its_api_open_to_the_world_is_flagged(
     cluster["allowWorldOpen"] = True  # refused by the config model otherwise
     config["cloudlab:kubernetes"] = json.dumps(cluster)
     recording = run_captured(monkeypatch, lambda: run_k8s_stack("kubernetes", config))
-    found = found_by_name(to_resources(pack, recording)) - PENDING["kubernetes"]
+    found = found_by_name(to_resources(pack, recording))
     assert found == {("no-world-open-admin-ports", "k8s-master-tcp-6443-from-0-0-0-0-0")}
 
 
