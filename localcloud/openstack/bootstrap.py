@@ -7,17 +7,21 @@ find-or-create, so running it again changes nothing.
 * identity: service users and their roles, services and endpoints in the catalog, the lab's project
   and user (member: enough to create routers with an external gateway on ``public``);
 * resources: the external network ``public`` and its subnet, the labs' flavors, the ``ubuntu_20``
-  image (a tiny raw file), the lab project's quotas.
+  image (the server image of scripts/openstack-image.sh, as a container image), the lab project's
+  quotas.
 """
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import openstack
 from openstack.connection import Connection
+
+from localcloud.openstack.ovs import PUBLIC_CIDR, PUBLIC_GATEWAY, PUBLIC_POOL
 
 HOST = "127.0.0.1"
 REGION = "RegionOne"
@@ -41,8 +45,9 @@ FLAVORS = {
     "xlarge": (8, 16384, 160),
 }
 IMAGE = "ubuntu_20"
-IMAGE_BYTES = 1024 * 1024
-PUBLIC_CIDR = "172.24.4.0/24"
+SERVER_IMAGE = os.environ.get(
+    "CLOUDLAB_OPENSTACK_SERVER_IMAGE", "cloudlab/openstack-server:bookworm"
+)
 # The labs' two stacks (5 + 3 VMs), snapshots booted from, and room for tests in parallel.
 COMPUTE_QUOTAS = {"instances": 30, "cores": 60, "ram": 96 * 1024, "key_pairs": 50}
 NETWORK_QUOTAS = {
@@ -140,29 +145,43 @@ def resources(conn: Connection, state: Path) -> None:
             network_id=public.id,
             ip_version=4,
             cidr=PUBLIC_CIDR,
-            gateway_ip="172.24.4.1",
-            allocation_pools=[{"start": "172.24.4.10", "end": "172.24.4.250"}],
+            gateway_ip=PUBLIC_GATEWAY,
+            allocation_pools=[{"start": PUBLIC_POOL[0], "end": PUBLIC_POOL[1]}],
             is_dhcp_enabled=False,
         )
     existing = {f.name for f in conn.compute.flavors(is_public=None)}
     for name, (vcpus, ram, disk) in FLAVORS.items():
         if name not in existing:
             conn.compute.create_flavor(name=name, vcpus=vcpus, ram=ram, disk=disk, is_public=True)
-    if conn.image.find_image(IMAGE) is None:
-        path = state / f"{IMAGE}.raw"
-        path.write_bytes(b"cloudlab tiny ubuntu_20 stand-in\n".ljust(IMAGE_BYTES, b"\0"))
+    _server_image(conn, state)
+    project = conn.identity.find_project(LAB_PROJECT)
+    conn.compute.update_quota_set(project, **COMPUTE_QUOTAS)
+    net.update_quota(project.id, **NETWORK_QUOTAS)
+
+
+def _server_image(conn: Connection, state: Path) -> None:
+    """The labs' image: the server image built by scripts/openstack-image.sh, ``docker save``d
+    into Glance (container format ``docker``: the virt driver runs it as a container). An image
+    of an older bootstrap (a tiny raw stand-in) is replaced."""
+    image = conn.image.find_image(IMAGE)
+    if image is not None and image.container_format == "docker":
+        return
+    if image is not None:
+        conn.image.delete_image(image)
+    path = state / f"{IMAGE}.tar"
+    subprocess.run(["docker", "save", "--output", str(path), SERVER_IMAGE], check=True)
+    try:
         conn.create_image(
             IMAGE,
             filename=str(path),
             disk_format="raw",
-            container_format="bare",
+            container_format="docker",
             visibility="public",
             wait=True,
-            timeout=120,
+            timeout=600,
         )
-    project = conn.identity.find_project(LAB_PROJECT)
-    conn.compute.update_quota_set(project, **COMPUTE_QUOTAS)
-    net.update_quota(project.id, **NETWORK_QUOTAS)
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:

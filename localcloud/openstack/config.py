@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 from string import Template
 
+from localcloud.openstack import ovs
 from localcloud.openstack.layout import HOST, PORTS, TEMPLATES_DIR, Layout
 
 SECRET_NAMES = ("admin", "service", "db", "rabbit", "lab")
@@ -58,11 +59,16 @@ def render_all(layout: Layout) -> dict[str, Path]:
         "mysql_port": str(PORTS["mariadb"]),
         "rabbit_port": str(PORTS["rabbitmq"]),
         "boot_seconds": boot_seconds(),
+        "ovs_run": str(ovs.run_dir(layout)),
+        "of_port": str(PORTS["openflow"]),
     }
     files = {
         "keystone": ("keystone/keystone.conf", "keystone.conf", None),
         "neutron": ("neutron/neutron.conf", "neutron.conf", "neutron"),
         "ml2": ("neutron/ml2_conf.ini", "ml2_conf.ini", None),
+        "ovs_agent": ("neutron/openvswitch_agent.ini", "openvswitch_agent.ini", None),
+        "l3_agent": ("neutron/l3_agent.ini", "l3_agent.ini", None),
+        "dhcp_agent": ("neutron/dhcp_agent.ini", "dhcp_agent.ini", None),
         "nova": ("nova/nova.conf", "nova.conf", "nova"),
         "placement": ("placement/placement.conf", "placement.conf", "placement"),
         "glance": ("glance/glance-api.conf", "glance-api.conf", "glance"),

@@ -215,3 +215,16 @@ def compute_reported_since(layout: Layout, utc_start: str) -> bool:
     except RuntimeError:
         return False
     return rows.strip() not in ("", "0")
+
+
+def agent_reported_since(layout: Layout, binary: str, utc_start: str) -> bool:
+    """Whether the Neutron agent ``binary`` (e.g. ``neutron-l3-agent``) reported since then."""
+    try:
+        rows = sql(
+            layout,
+            "SELECT COUNT(*) FROM neutron.agents WHERE `binary` = "
+            f"'{binary}' AND heartbeat_timestamp >= '{utc_start}'",
+        )
+    except RuntimeError:
+        return False
+    return rows.strip() not in ("", "0")

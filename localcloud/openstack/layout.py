@@ -28,6 +28,7 @@ PORTS = {
     "placement": 8778,
     "neutron": 9696,
     "nova-api": 8774,
+    "openflow": 6633,  # the OVS agent's OpenFlow controller (os-ken)
 }
 CLOUD_NAME = "cloudlab-local"
 ADMIN_CLOUD_NAME = "cloudlab-local-admin"

@@ -17,18 +17,23 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from localcloud.openstack import databases, procs
+from localcloud.openstack import databases, netns, ovs, procs
 from localcloud.openstack.clouds import write_entries
 from localcloud.openstack.config import boot_seconds, render_all
 from localcloud.openstack.layout import HOST, PORTS, REPO_ROOT, Layout
 from localcloud.openstack.progress import say, step, wait_until
-from localcloud.openstack.services import ALL, APIS, NOVA_SERVICES, processes
+from localcloud.openstack.services import AGENTS, ALL, APIS, NEUTRON_RPC, NOVA_SERVICES, processes
 from localcloud.openstack.system import ensure_packages
 from localcloud.openstack.venv import ensure_venv, plugins_current
 
 COLD_ESTIMATE_S = 180  # empty state dir, venv and apt packages present (220 s measured under load)
 # Stopped together first (they all talk to the databases and the broker), then the rest in order.
-STOP_TIERS = (tuple(reversed(APIS + NOVA_SERVICES)), ("rabbitmq",), ("epmd",), ("mariadb",))
+STOP_TIERS = (
+    tuple(reversed((*APIS, NEUTRON_RPC, *AGENTS, *NOVA_SERVICES))),
+    ("rabbitmq", "ovs-vswitchd"),
+    ("epmd", "ovsdb-server"),
+    ("mariadb",),
+)
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,7 @@ def _bring_up(layout: Layout) -> bool:
     # MariaDB and RabbitMQ start together; RabbitMQ is needed only by nova's services.
     databases.init_datadir(layout)
     _start(layout, table["mariadb"])
+    _start_switch(layout, table)
     _start(layout, table["epmd"])
     wait_until(lambda: procs.port_open(PORTS["epmd"]), "epmd", 20, layout.log("epmd"))
     _start(layout, table["rabbitmq"])
@@ -238,6 +244,7 @@ def _bring_up(layout: Layout) -> bool:
         for future in [pool.submit(service, name) for name in APIS]:
             future.result()
 
+    _start_agents(layout, table)
     compute = table["nova-compute"]
     utc_start = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=2)).strftime(
         "%Y-%m-%d %H:%M:%S"
@@ -255,6 +262,7 @@ def _bring_up(layout: Layout) -> bool:
         )
     databases.discover_hosts(layout)
     require_loopback_only(layout)
+    _ensure_server_image(layout)
     _bootstrap(layout, "resources")
     clouds = write_entries(layout)
     say(f"up in {time.monotonic() - started:.1f} s; clouds.yaml: {clouds}")
@@ -275,6 +283,63 @@ def require_loopback_only(layout: Layout) -> None:
     if wide:
         listed = ", ".join(f"{name} (pid {s.pid}) on {s.address}:{s.port}" for name, s in wide)
         raise RuntimeError(f"refusing to run: listening beyond 127.0.0.1: {listed}")
+
+
+def _ensure_server_image(layout: Layout) -> None:
+    """The Docker engine and the servers' image (built once from Debian's packages)."""
+    if (layout.state / "done" / "bootstrap-resources").exists():
+        return
+    log = layout.log("server-image")
+    with step("Docker engine and the server image", estimate_s=180, log=log), log.open("a") as out:
+        for script in ("docker-engine.sh", "openstack-image.sh"):
+            argv = [str(REPO_ROOT / "scripts" / script)]
+            if subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+                raise RuntimeError(f"scripts/{script} failed; see {log}")
+
+
+def _start_switch(layout: Layout, table: dict[str, procs.Proc]) -> None:
+    """ovsdb-server, then ovs-vswitchd, then br-ex with the public network's gateway address."""
+    ovs.init_db(layout)
+    server, switch = table["ovsdb-server"], table["ovs-vswitchd"]
+    _start(layout, server)
+    wait_until(
+        ovs.db_socket(layout).exists,
+        "ovsdb-server",
+        20,
+        layout.log("ovsdb-server"),
+        alive=_alive(layout, server),
+    )
+    _start(layout, switch)
+    wait_until(
+        lambda: ovs.vswitchd_ready(layout),
+        "ovs-vswitchd",
+        30,
+        layout.log("ovs-vswitchd"),
+        alive=_alive(layout, switch),
+    )
+    ovs.setup_external_bridge(layout)
+
+
+def _start_agents(layout: Layout, table: dict[str, procs.Proc]) -> None:
+    """Neutron's RPC server and agents, once the API and the broker answer; waits for each
+    agent to report in."""
+    utc_start = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=2)).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+    for name in (NEUTRON_RPC, *AGENTS):
+        _start(layout, table[name])
+    with step("waiting for Neutron's agents to report", estimate_s=30, log=layout.logs):
+        for name in AGENTS:
+            wait_until(
+                lambda name=name: databases.agent_reported_since(
+                    layout, AGENTS[name][0], utc_start
+                ),
+                name,
+                180,
+                layout.log(name),
+                interval_s=1,
+                alive=_alive(layout, table[name]),
+            )
 
 
 def _restart(layout: Layout, names: list[str]) -> None:
@@ -310,8 +375,10 @@ def _down_locked(layout: Layout) -> bool:
     if not running:
         return False
     started = time.monotonic()
+    ids = netns.neutron_ids(layout) if "mariadb" in running else set()
     with step(f"stopping the local OpenStack ({len(running)} processes)", estimate_s=15):
         _stop(layout, running)
+        netns.clean(layout, ids)
     say(f"down in {time.monotonic() - started:.1f} s")
     return True
 

@@ -1,10 +1,12 @@
 """The table of the local cloud's processes, in start order, with how each is run.
 
-MariaDB and RabbitMQ (with its own epmd, so that it can be stopped by PID too) come from apt; the
-OpenStack services run from the services venv: each API under gunicorn (1 worker, a few threads,
-a long timeout, loaded through our WSGI wrappers), nova's other services as their own commands.
+MariaDB and RabbitMQ (with its own epmd, so that it can be stopped by PID too) and Open vSwitch
+come from apt; the OpenStack services run from the services venv: each API under gunicorn (1
+worker, a few threads, a long timeout, loaded through our WSGI wrappers), nova's other services and
+Neutron's agents as their own commands.
 """
 
+from localcloud.openstack import ovs
 from localcloud.openstack.layout import HOST, PORTS, Layout
 from localcloud.openstack.procs import Proc
 from localcloud.openstack.system import MARIADBD, RABBITMQ_SERVER
@@ -12,7 +14,17 @@ from localcloud.openstack.system import MARIADBD, RABBITMQ_SERVER
 INFRA = ("mariadb", "epmd", "rabbitmq")
 APIS = ("keystone", "placement", "glance", "neutron", "nova-api")
 NOVA_SERVICES = ("nova-conductor", "nova-scheduler", "nova-compute")
-ALL = INFRA + APIS + NOVA_SERVICES
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SWITCH = ("ovsdb-server", "ovs-vswitchd")
+# Neutron's agents: name -> (console script, its own config file)
+AGENTS = {
+    "neutron-ovs-agent": ("neutron-openvswitch-agent", "openvswitch_agent.ini"),
+    "neutron-l3-agent": ("neutron-l3-agent", "l3_agent.ini"),
+    "neutron-dhcp-agent": ("neutron-dhcp-agent", "dhcp_agent.ini"),
+}
+# Under gunicorn the Neutron API serves HTTP only: the agents' RPC is served by its own process.
+NEUTRON_RPC = "neutron-rpc-server"
+ALL = (*INFRA, *SWITCH, *APIS, NEUTRON_RPC, *AGENTS, *NOVA_SERVICES)
 # Erlang distribution (rabbitmqctl's channel) listens on loopback only, like everything else.
 DIST_LOOPBACK_ONLY = "-kernel inet_dist_use_interface {127,0,0,1}"
 
@@ -128,6 +140,41 @@ def processes(layout: Layout) -> dict[str, Proc]:
             },
         ),
     ]
+    procs += _switch(layout)
+    agent_env = {
+        **ovs.env(layout),
+        # privsep-helper and the agents' helpers come from the venv; the root helper is empty
+        # (we run as root), so neutron runs its commands (ip, iptables, dnsmasq) directly.
+        "PATH": f"{layout.venv / 'bin'}:{SYSTEM_PATH}",
+    }
+    rpc = str(layout.bin(NEUTRON_RPC))
+    neutron_conf = str(conf / "neutron" / "neutron.conf")
+    procs.append(
+        Proc(
+            NEUTRON_RPC,
+            [
+                rpc,
+                "--config-file",
+                neutron_conf,
+                "--config-file",
+                str(conf / "neutron" / "ml2_conf.ini"),
+            ],
+            marker=f"{rpc} --config-file {neutron_conf}",
+            stop_timeout_s=30,
+        )
+    )
+    for name, (script, ini) in AGENTS.items():
+        binary = str(layout.bin(script))
+        argv = [binary, "--config-file", neutron_conf, "--config-file", str(conf / "neutron" / ini)]
+        procs.append(
+            Proc(
+                name,
+                argv,
+                marker=f"{binary} --config-file {neutron_conf}",
+                env=agent_env,
+                stop_timeout_s=30,
+            )
+        )
     for service in NOVA_SERVICES:
         binary = str(layout.bin(service))
         procs.append(
@@ -135,7 +182,43 @@ def processes(layout: Layout) -> dict[str, Proc]:
                 service,
                 [binary, "--config-file", nova_conf],
                 marker=f"{binary} --config-file {nova_conf}",
+                env=ovs.env(layout),
                 stop_timeout_s=40,
             )
         )
     return {proc.name: proc for proc in procs}
+
+
+def _switch(layout: Layout) -> list[Proc]:
+    """ovsdb-server and ovs-vswitchd in the foreground (we hold their PIDs), state in ours."""
+    run = ovs.run_dir(layout)
+    db = ovs.db_path(layout)
+    return [
+        Proc(
+            "ovsdb-server",
+            [
+                ovs.OVSDB_SERVER,
+                str(db),
+                f"--remote=punix:{ovs.db_socket(layout)}",
+                f"--unixctl={run / 'ovsdb-server.ctl'}",
+                f"--pidfile={run / 'ovsdb-server.pid'}",
+                f"--log-file={layout.log('ovsdb-server-own')}",
+            ],
+            marker=f"--remote=punix:{ovs.db_socket(layout)}",
+            env=ovs.env(layout),
+            stop_timeout_s=10,
+        ),
+        Proc(
+            "ovs-vswitchd",
+            [
+                ovs.OVS_VSWITCHD,
+                f"unix:{ovs.db_socket(layout)}",
+                f"--unixctl={run / 'ovs-vswitchd.ctl'}",
+                f"--pidfile={run / 'ovs-vswitchd.pid'}",
+                f"--log-file={layout.log('ovs-vswitchd-own')}",
+            ],
+            marker=f"{ovs.OVS_VSWITCHD} unix:{ovs.db_socket(layout)}",
+            env=ovs.env(layout),
+            stop_timeout_s=15,
+        ),
+    ]

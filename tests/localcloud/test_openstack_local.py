@@ -9,6 +9,7 @@ started when missing and these tests fail (not skip) when it cannot be.
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -17,6 +18,7 @@ import pytest
 from openstack.connection import Connection
 
 from localcloud.openstack import ADMIN_CLOUD_NAME, CLOUD_NAME
+from localcloud.openstack.ovs import PUBLIC_CIDR
 
 pytestmark = [pytest.mark.openstack, pytest.mark.usefixtures("local_openstack")]
 
@@ -123,7 +125,7 @@ def test_network_walk_as_the_lab_user(conn: Connection, cleanup) -> None:
     fip = net.get_ip(fip.id)
     assert fip.port_id == port.id
     assert fip.fixed_ip_address == port.fixed_ips[0]["ip_address"]
-    assert fip.floating_ip_address.startswith("172.24.4.")
+    assert ipaddress.ip_address(fip.floating_ip_address) in ipaddress.ip_network(PUBLIC_CIDR)
 
     # Deletes, in order, each checked through the API.
     net.update_ip(fip, port_id=None)
