@@ -4,6 +4,7 @@ Passwords are generated once per state directory (never committed) and kept in
 ``secrets.json`` (mode 600); every service is configured for 127.0.0.1 only.
 """
 
+import hashlib
 import json
 import os
 import secrets
@@ -45,6 +46,17 @@ def boot_seconds() -> str:
     return f"{value:g}"
 
 
+def dhcp_confs(layout: Layout) -> Path:
+    """dnsmasq's files: outside the private state directory (dnsmasq runs as ``nobody``), one
+    directory per state directory, readable by all (MACs and addresses, no secret)."""
+    digest = hashlib.sha256(str(layout.state).encode()).hexdigest()[:12]
+    path = Path("/run") / f"cloudlab-openstack-{digest}" / "dhcp"
+    path.mkdir(parents=True, exist_ok=True)
+    for directory in (path, path.parent):
+        directory.chmod(0o755)
+    return path
+
+
 def render_all(layout: Layout) -> dict[str, Path]:
     """Render every config file; returns their paths by short name."""
     pw = load_secrets(layout)
@@ -61,6 +73,7 @@ def render_all(layout: Layout) -> dict[str, Path]:
         "boot_seconds": boot_seconds(),
         "ovs_run": str(ovs.run_dir(layout)),
         "of_port": str(PORTS["openflow"]),
+        "dhcp_confs": str(dhcp_confs(layout)),
     }
     files = {
         "keystone": ("keystone/keystone.conf", "keystone.conf", None),

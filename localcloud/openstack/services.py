@@ -190,7 +190,8 @@ def processes(layout: Layout) -> dict[str, Proc]:
 
 
 def _switch(layout: Layout) -> list[Proc]:
-    """ovsdb-server and ovs-vswitchd in the foreground (we hold their PIDs), state in ours."""
+    """ovsdb-server and ovs-vswitchd in the foreground (we hold their PIDs), state in ours; their
+    control sockets keep OVS's default names in OVS_RUNDIR, where ovs-appctl looks."""
     run = ovs.run_dir(layout)
     db = ovs.db_path(layout)
     return [
@@ -200,7 +201,6 @@ def _switch(layout: Layout) -> list[Proc]:
                 ovs.OVSDB_SERVER,
                 str(db),
                 f"--remote=punix:{ovs.db_socket(layout)}",
-                f"--unixctl={run / 'ovsdb-server.ctl'}",
                 f"--pidfile={run / 'ovsdb-server.pid'}",
                 f"--log-file={layout.log('ovsdb-server-own')}",
             ],
@@ -213,7 +213,6 @@ def _switch(layout: Layout) -> list[Proc]:
             [
                 ovs.OVS_VSWITCHD,
                 f"unix:{ovs.db_socket(layout)}",
-                f"--unixctl={run / 'ovs-vswitchd.ctl'}",
                 f"--pidfile={run / 'ovs-vswitchd.pid'}",
                 f"--log-file={layout.log('ovs-vswitchd-own')}",
             ],
