@@ -31,7 +31,7 @@ STACK_CONFIG = PATH="$(TOOLCHAIN_BIN):$$PATH" scripts/stack-config.sh
 POLICY_ARGS = --policy-pack policy $(if $(wildcard policy/$(STACK).json),--policy-pack-config policy/$(STACK).json)
 
 .PHONY: help venv venv-dev docs toolchain engine docker base-image lab-image state shell up check down preview test test-unit lint bench \
-	policy bench-load bench-services bench-node bench-program bench-twin bench-openstack edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
+	policy bench-load bench-services bench-node bench-program bench-twin bench-openstack bench-openstack-dataplane edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
 	k8s k8s-down openstack openstack-down proxmox servlet jre-image kubeconfig
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -192,6 +192,10 @@ autonomic-cleanup: venv ## stop and delete every container of the group
 
 # OPENSTACK_BOOT_SECONDS=20 imitates a real cloud (nova-compute restarted, then put back).
 OPENSTACK_BOOT_SECONDS ?= 0
+bench-openstack-dataplane: venv-dev toolchain ## pulumi up vs openstacksdk to the first result = 22 at the floating IP
+	$(VENV)/bin/python -m localcloud.openstack up >/dev/null
+	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m bench.bench_openstack_dataplane
+
 bench-openstack: venv-dev toolchain ## pulumi up vs openstacksdk vs openstack CLI on the local OpenStack
 	$(VENV)/bin/python -m localcloud.openstack up >/dev/null
 	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m bench.bench_openstack \

@@ -162,9 +162,15 @@ def resources(conn: Connection, state: Path) -> None:
 def _server_image(conn: Connection, state: Path) -> None:
     """The labs' image: the server image built by scripts/openstack-image.sh, ``docker save``d
     into Glance (container format ``docker``: the virt driver runs it as a container). An image
-    of an older bootstrap (a tiny raw stand-in) is replaced."""
+    of another build (or of an older bootstrap: a tiny raw stand-in) is replaced."""
+    docker_id = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Id}}", SERVER_IMAGE],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     image = conn.image.find_image(IMAGE)
-    if image is not None and image.container_format == "docker":
+    if image is not None and image.properties.get("cloudlab_docker_id") == docker_id:
         return
     if image is not None:
         conn.image.delete_image(image)
@@ -179,6 +185,7 @@ def _server_image(conn: Connection, state: Path) -> None:
             visibility="public",
             wait=True,
             timeout=600,
+            cloudlab_docker_id=docker_id,
         )
     finally:
         path.unlink(missing_ok=True)

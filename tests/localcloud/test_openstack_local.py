@@ -10,6 +10,7 @@ started when missing and these tests fail (not skip) when it cannot be.
 from __future__ import annotations
 
 import ipaddress
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -168,8 +169,14 @@ def test_server_lifecycle_resize_snapshot(conn: Connection, admin: Connection, c
     server = compute.wait_for_server(server, status="ACTIVE", wait=WAIT_S)
     assert server.flavor.name == "small2"
     [port] = list(net.ports(device_id=server.id))
+    # bound by the Open vSwitch mechanism driver; ACTIVE once the agent has wired the server's
+    # veth on br-int (the driver plugs it as os-vif does)
+    deadline = time.monotonic() + 60
+    while port.status != "ACTIVE" and time.monotonic() < deadline:
+        time.sleep(1)
+        port = net.get_port(port.id)
     assert port.status == "ACTIVE"
-    bound = admin.network.get_port(port.id)  # bound by our mechanism driver, no agent involved
+    bound = admin.network.get_port(port.id)
     assert (bound.binding_vif_type, bound.binding_host_id) == ("ovs", "cloudlab-local")
     assert port.fixed_ips[0]["ip_address"].startswith("192.168.18.")
 
