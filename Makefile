@@ -171,7 +171,7 @@ docs: venv-dev ## build the docs site into site/ (mkdocs --strict: a broken link
 	$(VENV)/bin/python -m docs_tools.config_reference --check
 	$(VENV)/bin/mkdocs build --strict --site-dir site
 
-bench: bench-program bench-services bench-node bench-twin bench-load bench-openstack ## run every benchmark
+bench: bench-program bench-services bench-node bench-twin bench-load bench-openstack bench-openstack-dataplane ## run every benchmark
 
 bench-program: venv-dev ## program evaluation under mocks, 4 vs 100 operand VMs, graph depth
 	$(VENV)/bin/python -m bench.bench_program

@@ -133,6 +133,7 @@ class CalculatorLab(pulumi.ComponentResource):
                     cidr=s.frontend_cidr,
                     gateway_ip=s.frontend_gateway_ip,
                     host_routes=[Route(s.backend_cidr, s.router_frontend_ip)],
+                    reserved_ips=[s.router_frontend_ip],
                 ),
                 child,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,6 +30,10 @@ class PrivateNetworkArgs:
     """Static routes handed to the subnet's hosts by DHCP (declared, survive reboots)."""
     dns_nameservers: Sequence[str] = field(default_factory=tuple)
     """Resolvers handed out by DHCP; empty keeps Neutron's default."""
+    reserved_ips: Sequence[str] = field(default_factory=tuple)
+    """Addresses kept out of the allocation pool: a router's leg at a fixed address (not the
+    gateway). Otherwise the first port Neutron allocates on the subnet, the DHCP agent's own
+    port, may take it before the router's interface is created."""
 
 
 class PrivateNetwork(pulumi.ComponentResource):
@@ -57,6 +62,8 @@ class PrivateNetwork(pulumi.ComponentResource):
             enable_dhcp=True,
             gateway_ip=args.gateway_ip,
             dns_nameservers=list(args.dns_nameservers) or None,
+            allocation_pools=allocation_pools(args.cidr, args.gateway_ip, args.reserved_ips)
+            or None,
             opts=child,
         )
         self.routes = [
@@ -72,6 +79,31 @@ class PrivateNetwork(pulumi.ComponentResource):
         self.network_id = self.network.id
         self.subnet_id = self.subnet.id
         self.register_outputs({"network_id": self.network_id, "subnet_id": self.subnet_id})
+
+
+def allocation_pools(
+    cidr: str, gateway_ip: str | None, reserved: Sequence[str]
+) -> list[openstack.networking.SubnetAllocationPoolArgs]:
+    """The subnet's host addresses less the gateway and ``reserved``, as contiguous ranges
+    (empty when nothing is reserved: Neutron's default pool then)."""
+    if not reserved:
+        return []
+    excluded = {ipaddress.ip_address(a) for a in [*reserved, *([gateway_ip] if gateway_ip else [])]}
+    pools: list[openstack.networking.SubnetAllocationPoolArgs] = []
+    start = end = None
+    for host in ipaddress.ip_network(cidr).hosts():
+        if host in excluded:
+            if start is not None:
+                pools.append(
+                    openstack.networking.SubnetAllocationPoolArgs(start=str(start), end=str(end))
+                )
+            start = end = None
+            continue
+        start = start or host
+        end = host
+    if start is not None:
+        pools.append(openstack.networking.SubnetAllocationPoolArgs(start=str(start), end=str(end)))
+    return pools
 
 
 def cidr_slug(cidr: str) -> str:

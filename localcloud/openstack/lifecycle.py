@@ -220,6 +220,10 @@ def _bring_up(layout: Layout) -> bool:
         if name == "keystone":
             _bootstrap(layout, "identity")
             _nova_services_when("identity")
+        if name == "neutron":
+            # the agents' RPC server consumes before they start (their first call waits
+            # rpc_response_timeout, 60 s, on a queue nobody reads)
+            _start(layout, table[NEUTRON_RPC])
 
     def _nova_services_when(event: str) -> None:
         # nova's conductor and scheduler need their databases, the service users and the broker;
@@ -326,7 +330,7 @@ def _start_agents(layout: Layout, table: dict[str, procs.Proc]) -> None:
     utc_start = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=2)).strftime(
         "%Y-%m-%d %H:%M:%S"
     )
-    for name in (NEUTRON_RPC, *AGENTS):
+    for name in (NEUTRON_RPC, *AGENTS):  # the RPC server started with the API: a no-op then
         _start(layout, table[name])
     with step("waiting for Neutron's agents to report", estimate_s=30, log=layout.logs):
         for name in AGENTS:

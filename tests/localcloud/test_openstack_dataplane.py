@@ -200,6 +200,31 @@ def test_drift_deleted_rule_closes_refresh_shows_up_repairs(
     assert wait_for_answer(outside, address) == ANSWER
 
 
+def test_stop_start_and_reboot_act_on_the_container(
+    lab: PulumiProject,
+    conn: Connection,  # noqa: F811
+    outside: Outside,
+) -> None:
+    address = floating_ip(conn)
+    server = conn.compute.find_server("calc-calculator")
+    container = server_container(server.id)
+    conn.compute.stop_server(server)
+    conn.compute.wait_for_server(server, status="SHUTOFF", wait=120)
+    assert docker("inspect", "-f", "{{.State.Running}}", container).strip() == "false"
+    assert refused(outside, address)
+    conn.compute.start_server(server)
+    conn.compute.wait_for_server(server, status="ACTIVE", wait=120)
+    assert wait_for_answer(outside, address) == ANSWER
+    started = docker("inspect", "-f", "{{.State.StartedAt}}", container).strip()
+    conn.compute.reboot_server(server, "SOFT")
+    conn.compute.wait_for_server(server, status="ACTIVE", wait=120)
+    deadline = time.monotonic() + 60
+    while docker("inspect", "-f", "{{.State.StartedAt}}", container).strip() == started:
+        assert time.monotonic() < deadline, "the reboot did not restart the container"
+        time.sleep(1)
+    assert wait_for_answer(outside, address) == ANSWER
+
+
 def test_second_up_changes_nothing(lab: PulumiProject) -> None:
     lab.run("up", "--yes", "--expect-no-changes", "--stack", STACK)
 

@@ -77,6 +77,8 @@ def test_network_walk_as_the_lab_user(conn: Connection, cleanup) -> None:
         ip_version=4,
         cidr="192.168.210.0/24",
         gateway_ip="192.168.210.254",
+        # .1 is the router's leg: out of the pool, or the DHCP agent's port may take it first
+        allocation_pools=[{"start": "192.168.210.2", "end": "192.168.210.253"}],
         host_routes=[{"destination": "192.168.18.0/24", "nexthop": "192.168.210.1"}],
     )
     cleanup(lambda: net.delete_subnet(subnet, ignore_missing=False))
