@@ -141,7 +141,9 @@ class CloudlabContainerDriver(CloudlabFakeDriver):
         pid = self._container_pid(instance.uuid)
         for index, vif in enumerate(network_info or []):
             host, guest = vif_devices(vif["id"])
-            subprocess.run(["ip", "link", "del", host], capture_output=True, check=False)
+            # A started container has a new veth: its OVS port is removed and added again, so
+            # that ovs-vswitchd opens the new device and the agent wires it afresh.
+            self._unplug([vif])
             _run("ip", "link", "add", host, "type", "veth", "peer", "name", guest)
             # The userspace datapath forwards what it reads from AF_PACKET sockets as is: the
             # checksums must be complete, not left to an offload that never happens.
