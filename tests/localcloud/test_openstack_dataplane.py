@@ -246,6 +246,9 @@ def test_snapshot_of_an_operand_boots_a_vm_that_serves(
     conn: Connection,  # noqa: F811
     outside: Outside,
 ) -> None:
+    # the snapshot is of a serving VM: cloud-init has written the operand's unit by then
+    lab.run("up", "--yes", "--stack", STACK)
+    assert wait_for_answer(outside, floating_ip(conn)) == ANSWER
     configure(
         lab,
         STACK,
