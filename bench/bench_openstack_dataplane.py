@@ -93,6 +93,7 @@ def cloud_pss_mib() -> float:
 
 def pulumi_side(conn: Any, outside: Outside, work: Path) -> tuple[float | None, float, float]:
     """(first answer, pulumi up's own duration, lab containers' MiB); destroyed after."""
+    (work / "pulumi").mkdir()
     project = Pulumi(work / "pulumi")
     done = threading.Event()
     took: list[float] = []
