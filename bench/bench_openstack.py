@@ -47,6 +47,7 @@ from cloudlab_tools.pulumi_cli import REPO as ROOT
 from cloudlab_tools.pulumi_cli import make_project
 from components.calculator.settings import CalculatorSettings, parse_calculator_settings
 from components.calculator.userdata import render_user_data
+from components.openstack.network import allocation_pools
 
 CLOUD = "cloudlab-local"
 STACK = "benchopenstack"
@@ -244,8 +245,14 @@ def sdk_create(made: Made, prefix: str) -> None:
     image = compute.find_image(s.image, ignore_missing=False)
     flavor = compute.find_flavor(s.flavor, ignore_missing=False)
 
-    def network(name: str, cidr: str, gateway: str) -> tuple[str, str]:
+    def network(
+        name: str, cidr: str, gateway: str, reserved: tuple[str, ...] = ()
+    ) -> tuple[str, str]:
         n = made.add("network", net.create_network(name=name, admin_state_up=True).id)
+        # as the stack does: a fixed router leg stays out of the pool (the DHCP port comes first)
+        pools = [
+            {"start": p.start, "end": p.end} for p in allocation_pools(cidr, gateway, reserved)
+        ]
         sub = net.create_subnet(
             name=f"{name}-subnet",
             network_id=n,
@@ -253,10 +260,13 @@ def sdk_create(made: Made, prefix: str) -> None:
             ip_version=4,
             enable_dhcp=True,
             gateway_ip=gateway,
+            **({"allocation_pools": pools} if pools else {}),
         )
         return n, made.add("subnet", sub.id)
 
-    front, front_sub = network(f"{prefix}-frontend", s.frontend_cidr, s.frontend_gateway_ip)
+    front, front_sub = network(
+        f"{prefix}-frontend", s.frontend_cidr, s.frontend_gateway_ip, (s.router_frontend_ip,)
+    )
     net.update_subnet(
         front_sub,
         host_routes=[{"destination": s.backend_cidr, "nexthop": s.router_frontend_ip}],
