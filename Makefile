@@ -106,7 +106,7 @@ SERVLET_WAR := $(SERVLET_DIR)/target/hello.war
 SERVLET_SOURCES := $(SERVLET_DIR)/pom.xml $(shell find $(SERVLET_DIR)/src -type f 2>/dev/null)
 $(SERVLET_WAR): $(SERVLET_SOURCES)
 	@command -v mvn >/dev/null && command -v javac >/dev/null || \
-		{ apt-get update -q && apt-get install -y -q --no-install-recommends maven default-jdk-headless; }
+		scripts/apt-install.sh --step java
 	@echo "servlet: mvn package in $(SERVLET_DIR) (first time ~1 min: Maven Central into ~/.m2)"
 	@cd $(SERVLET_DIR) && mkdir -p target && nice -n 10 mvn -B -l target/mvn.log package >/dev/null || \
 		{ tail -n 60 target/mvn.log; echo "servlet: build failed (log: $(SERVLET_DIR)/target/mvn.log)"; exit 1; }

@@ -136,7 +136,33 @@ def up(layout: Layout | None = None) -> bool:
         return _up_locked(layout)
 
 
+STATE_FORMAT = "2"
+"""The state directory's format: 2 has the data plane (Open vSwitch, Neutron's agents, the
+`public` network on 100.64.24.0/24, servers as containers). A state of another format holds
+networks and services this code would not recreate, so ``up`` refuses it with what to do."""
+
+
+def require_state_format(layout: Layout) -> None:
+    """Stamp a new state directory; refuse one written in another format."""
+    stamp = layout.state / "format"
+    if stamp.exists():
+        found = stamp.read_text().strip()
+    elif (layout.state / "done").exists():
+        found = "1"  # before the stamp: the control plane only
+    else:
+        layout.state.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(STATE_FORMAT + "\n")
+        return
+    if found != STATE_FORMAT:
+        raise RuntimeError(
+            f"the local cloud's state in {layout.state} has format {found}, this code needs "
+            f"{STATE_FORMAT} (the data plane): stop it and start afresh with "
+            f"`make openstack-down && rm -rf {layout.state} && make openstack`"
+        )
+
+
 def _up_locked(layout: Layout) -> bool:
+    require_state_format(layout)
     if is_up(layout):
         # Already up: apply only what changed. A new plugin build restarts the two services that
         # load it; an explicitly requested boot time (CLOUDLAB_OPENSTACK_BOOT_SECONDS) different

@@ -70,3 +70,16 @@ def test_up_refuses_a_process_that_listens_beyond_loopback(
     monkeypatch.setattr(procs, "group_pids", lambda pgid: [pgid])
     with pytest.raises(RuntimeError, match=rf"mariadb \(pid {pid}\) on 0\.0\.0\.0:{port}"):
         lifecycle.require_loopback_only(layout)
+
+
+def test_a_new_state_is_stamped_and_an_old_one_refused(tmp_path: Path) -> None:
+    new = Layout(state=tmp_path / "new", cache=tmp_path / "cache")
+    lifecycle.require_state_format(new)
+    assert (new.state / "format").read_text().strip() == lifecycle.STATE_FORMAT
+    lifecycle.require_state_format(new)  # the same format again: accepted
+
+    old = Layout(state=tmp_path / "old", cache=tmp_path / "cache")
+    (old.state / "done").mkdir(parents=True)  # a state made before the data plane
+    with pytest.raises(RuntimeError, match=r"has format 1, this code needs 2 .*rm -rf"):
+        lifecycle.require_state_format(old)
+    assert not (old.state / "format").exists()
