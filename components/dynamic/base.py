@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import pulumi.dynamic as dyn
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
 
 STACK_LABEL = "cloudlab.stack"
 """Label carried by every network, container and image cloudlab creates; its value is the stack."""
@@ -31,6 +33,12 @@ MANAGED_VALUE = "pulumi-dynamic"
 SPEC_LABEL = "cloudlab.spec"
 """Hash of the inputs an object was created from: lets a later create adopt it (see
 :func:`adoptable`) when an interrupted ``pulumi up`` created it but never recorded it."""
+
+
+def is_known(value: Any) -> bool:
+    """Whether a provider's input has a value: at preview, an input computed from another
+    resource's output that does not exist yet reaches ``check`` as the engine's unknown."""
+    return not isinstance(value, Unknown) and value != rpc.UNKNOWN
 
 
 def stack_labels(stack: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:

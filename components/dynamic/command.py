@@ -56,6 +56,7 @@ from components.dynamic.base import (
     canonical_json,
     changed_keys,
     input_hashes,
+    is_known,
     to_props,
 )
 
@@ -268,7 +269,10 @@ class LocalCommandProvider(HashDiffProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
         failures = []
-        if not isinstance(news.get("create"), str) or not news["create"].strip():
+        create = news.get("create")
+        # At preview a command built from a resource still to be created (a snapshot of a VM
+        # of the same `up`) is unknown: only a known one is checked; the engine checks again.
+        if is_known(create) and (not isinstance(create, str) or not create.strip()):
             failures.append(dyn.CheckFailure("create", "a non-empty shell command"))
         return dyn.CheckResult(news, failures)
 

@@ -36,10 +36,8 @@ from urllib.parse import urlsplit
 
 import pulumi
 import pulumi.dynamic as dyn
-from pulumi.output import Unknown
-from pulumi.runtime import rpc
 
-from components.dynamic.base import HashDiffProvider, input_hashes, to_props
+from components.dynamic.base import HashDiffProvider, input_hashes, is_known, to_props
 
 Get = Callable[[str], tuple[int, bytes]]
 """GET a path of the API server: (HTTP status, body); raises OSError when unreachable."""
@@ -255,8 +253,7 @@ class ApiReadyProvider(HashDiffProvider):
         server = news.get("server")
         # At preview the server is unknown until the master's floating IP exists: only a known
         # value is checked (the engine checks again with it before create).
-        known = not isinstance(server, Unknown) and server != rpc.UNKNOWN
-        if known and (not isinstance(server, str) or urlsplit(server).scheme != "https"):
+        if is_known(server) and (not isinstance(server, str) or urlsplit(server).scheme != "https"):
             failures.append(dyn.CheckFailure("server", "an https:// URL of the API server"))
         nodes = news.get("nodes")
         if not isinstance(nodes, list) or not nodes or not all(isinstance(n, str) for n in nodes):

@@ -132,6 +132,17 @@ def test_check_rejects_an_empty_create(provider) -> None:
     assert provider.check({}, props(create="true")).failures == []
 
 
+def test_check_accepts_a_create_unknown_at_preview(provider) -> None:
+    """A command built from a resource of the same `up` (a snapshot of a VM still to be
+    created) is unknown at preview: only a known command is checked."""
+    from pulumi.output import Unknown
+    from pulumi.runtime import rpc
+
+    assert provider.check({}, props(create=Unknown())).failures == []
+    assert provider.check({}, props(create=rpc.UNKNOWN)).failures == []
+    assert [f.property for f in provider.check({}, props(create=7)).failures] == ["create"]
+
+
 def test_registered_inputs_under_mocks() -> None:
     def program() -> None:
         LocalCommand(
