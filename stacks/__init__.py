@@ -13,6 +13,7 @@ import pulumi
 from components.errors import ConfigError
 
 ENVIRONMENTS: dict[str, str] = {
+    "classroom": "stacks.classroom",
     "dockerlab": "stacks.dockerlab",
     "local": "stacks.local",
     "openstack": "stacks.openstack",

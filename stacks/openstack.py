@@ -10,6 +10,7 @@ from components.calculator.openstack_lab import (
     CalculatorLabArgs,
     calculator_footprint,
 )
+from components.classroom.membership import group_provider
 from components.config import load_config
 from components.config.openstack import OpenStackConfig
 from components.openstack.quota import FOOTPRINT_OUTPUT, check_quotas
@@ -29,16 +30,20 @@ def run(config: pulumi.Config) -> None:
     snapshots and restored VMs, export how to reach it."""
     cfg = load_config(OpenStackConfig, config)
     settings, operations = cfg.calculator, cfg.vm_operations
+    # A class's group stack: the group's own credentials (from the classroom stack), the
+    # group's id in every name.
+    provider = group_provider(cfg.group) if cfg.group else None
+    invoke = pulumi.InvokeOptions(provider=provider) if provider else None
     # Pre-flight, before the first resource: the flavor exists and the lab fits the quotas.
-    flavor = cloud_flavor(settings.flavor, "cloudlab:calculator.flavor")
+    flavor = cloud_flavor(settings.flavor, "cloudlab:calculator.flavor", invoke)
     footprint = calculator_footprint(
         settings, flavor.vcpus, flavor.ram_mb, extra_vms=len(operations.restored)
     )
-    check_quotas(footprint)
+    check_quotas(footprint, invoke)
 
     cloud = operations.openstack_cloud
     lab = CalculatorLab(
-        "calc",
+        cfg.group.lab_name if cfg.group else "calc",
         CalculatorLabArgs(
             settings=settings,
             previous_flavor=deployed_flavor(),
@@ -47,6 +52,7 @@ def run(config: pulumi.Config) -> None:
             restored=operations.restored,
             snapshot_environment={"OS_CLOUD": cloud} if cloud else {},
         ),
+        pulumi.ResourceOptions(providers=[provider]) if provider else None,
     )
 
     pulumi.export("calculatorUrl", lab.calculator_url)

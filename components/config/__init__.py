@@ -27,6 +27,7 @@ ENVIRONMENT_MODELS: dict[str, str] = {
     "cloudfoundry": "components.config.paas:CloudFoundryConfig",
     "appengine": "components.config.paas:AppEngineConfig",
     "appengine-local": "components.config.paas:AppEngineLocalConfig",
+    "classroom": "components.config.classroom:ClassroomConfig",
 }
 """The config model of each environment (``cloudlab:environment``) of :mod:`stacks`, by path."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from components.calculator.settings import CalculatorSettings
+from components.classroom.membership import GroupMembership
 from components.openstack.operations import VmOperations
 from components.settings import EnvironmentConfig
 
@@ -17,6 +18,9 @@ class OpenStackConfig(EnvironmentConfig):
     """The calculator lab."""
     vm_operations: VmOperations = VmOperations()
     """Snapshots of the lab's VMs and VMs restored from them."""
+    group: GroupMembership | None = None
+    """Set on a class's ``group-<id>`` stacks (``python -m classroom``): the lab runs with
+    the group's credentials from the classroom stack, its names carry the group's id."""
 
     @model_validator(mode="after")
     def _operations_name_the_labs_vms(self) -> OpenStackConfig:

@@ -175,16 +175,18 @@ def _limit(value: int | None) -> int:
     return UNLIMITED if value is None else int(value)
 
 
-def read_compute_quotas(project_id: str, admin: bool) -> dict[str, Quota]:
+def read_compute_quotas(
+    project_id: str, admin: bool, opts: pulumi.InvokeOptions | None = None
+) -> dict[str, Quota]:
     """Instances, cores and RAM: with usage for an admin, the limits alone for a member."""
     if admin:
-        limits = openstack.compute.get_limits_v2(project_id=project_id)
+        limits = openstack.compute.get_limits_v2(project_id=project_id, opts=opts)
         return {
             "instances": Quota(_limit(limits.max_total_instances), limits.total_instances_used),
             "cores": Quota(_limit(limits.max_total_cores), limits.total_cores_used),
             "ram": Quota(_limit(limits.max_total_ram_size), limits.total_ram_used),
         }
-    quota = openstack.compute.get_quota_set_v2(project_id=project_id)
+    quota = openstack.compute.get_quota_set_v2(project_id=project_id, opts=opts)
     return {
         "instances": Quota(_limit(quota.instances)),
         "cores": Quota(_limit(quota.cores)),
@@ -192,13 +194,16 @@ def read_compute_quotas(project_id: str, admin: bool) -> dict[str, Quota]:
     }
 
 
-def read_quotas(project_id: str, admin: bool = False) -> dict[str, Quota]:
-    """The project's quotas and what the provider reports of their usage."""
-    network = openstack.networking.get_quota_v2(project_id=project_id)
-    ports = openstack.networking.get_port_ids(project_id=project_id)
-    subnets = openstack.networking.get_subnet_ids_v2(tenant_id=project_id)
+def read_quotas(
+    project_id: str, admin: bool = False, opts: pulumi.InvokeOptions | None = None
+) -> dict[str, Quota]:
+    """The project's quotas and what the provider reports of their usage (``opts``: the
+    provider to ask; default the stack's)."""
+    network = openstack.networking.get_quota_v2(project_id=project_id, opts=opts)
+    ports = openstack.networking.get_port_ids(project_id=project_id, opts=opts)
+    subnets = openstack.networking.get_subnet_ids_v2(tenant_id=project_id, opts=opts)
     return {
-        **read_compute_quotas(project_id, admin),
+        **read_compute_quotas(project_id, admin, opts),
         "floating_ips": Quota(_limit(network.floatingip)),
         "networks": Quota(_limit(network.network)),
         "subnets": Quota(_limit(network.subnet), len(subnets.ids or [])),
@@ -214,11 +219,12 @@ def held_by_this_stack() -> Footprint:
     return Footprint.from_output(previous_outputs().get(FOOTPRINT_OUTPUT))
 
 
-def check_quotas(need: Footprint) -> None:
-    """Raise :class:`QuotaError` when ``need`` does not fit the current project's quotas."""
-    scope = openstack.identity.get_auth_scope(name="current")
+def check_quotas(need: Footprint, opts: pulumi.InvokeOptions | None = None) -> None:
+    """Raise :class:`QuotaError` when ``need`` does not fit the current project's quotas
+    (``opts``: the provider whose project it is; default the stack's)."""
+    scope = openstack.identity.get_auth_scope(name="current", opts=opts)
     project = scope.project_id or ""
     admin = any(role.role_name == "admin" for role in scope.roles or [])
-    problems = shortfalls(need, held_by_this_stack(), read_quotas(project, admin))
+    problems = shortfalls(need, held_by_this_stack(), read_quotas(project, admin, opts))
     if problems:
         raise QuotaError(scope.project_name or project, problems)

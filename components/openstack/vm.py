@@ -83,12 +83,15 @@ def parse_flavor_sizes(raw: Mapping[str, Any] | None) -> dict[str, FlavorSize]:
     return sizes
 
 
-def cloud_flavor(name: str, config_key: str) -> FlavorSize:
+def cloud_flavor(
+    name: str, config_key: str, opts: pulumi.InvokeOptions | None = None
+) -> FlavorSize:
     """The size of flavor ``name`` as the cloud defines it (``getFlavor``), before anything is
     created. A flavor the cloud lacks (or a cloud that cannot be reached: the provider's words
-    tell which) is a :class:`ConfigError` on ``config_key``."""
+    tell which) is a :class:`ConfigError` on ``config_key``. ``opts``: the provider to ask
+    (default: the stack's default provider)."""
     try:
-        flavor = openstack.compute.get_flavor(name=name)
+        flavor = openstack.compute.get_flavor(name=name, opts=opts)
     except Exception as error:  # the provider's "no results" or an API error, as it words it
         problem = ConfigError(
             config_key,
