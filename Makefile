@@ -32,6 +32,7 @@ POLICY_ARGS = --policy-pack policy $(if $(wildcard policy/$(STACK).json),--polic
 
 .PHONY: help venv venv-dev docs toolchain engine docker base-image lab-image state shell up check down preview test test-unit lint bench \
 	policy bench-load bench-services bench-node bench-program bench-twin bench-openstack bench-openstack-dataplane edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
+	classroom-backend classroom-up classroom-status classroom-down \
 	k8s k8s-down openstack openstack-down proxmox servlet jre-image kubeconfig
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -216,3 +217,22 @@ edge-dry-run: venv toolchain state ## measure workers' latency, print where the 
 
 edge-migrate: venv toolchain state ## move the FastAPI app to the closest worker (pulumi up)
 	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m edge migrate --stack $(EDGE_STACK)
+
+# A class: the classroom stack (admin credentials: OS_CLOUD or CLASSROOM_ADMIN_CLOUD) and one
+# group-<id> stack per group of Pulumi.classroom.yaml's roster. CLASSROOM_WORKERS groups at once;
+# the backend is PULUMI_BACKEND_URL (a shared one: make classroom-backend).
+CLASSROOM_WORKERS ?= 2
+CLASSROOM_ADMIN_CLOUD ?= $(or $(OS_CLOUD),cloudlab-local-admin)
+CLASSROOM = PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m classroom \
+	--workers $(CLASSROOM_WORKERS) --admin-cloud $(CLASSROOM_ADMIN_CLOUD)
+classroom-backend: state ## start a shared PostgreSQL backend on 127.0.0.1, print its pulumi login URL
+	@scripts/classroom-backend.sh up
+
+classroom-up: venv toolchain state ## every group's project, user, quotas and lab; a handout each
+	$(CLASSROOM) up
+
+classroom-status: venv toolchain state ## each group's last update and its lab as openstacksdk sees it
+	$(CLASSROOM) status
+
+classroom-down: venv toolchain state ## destroy every group's lab, then the classroom stack; count what is left
+	$(CLASSROOM) down

@@ -66,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         admin_cloud=args.admin_cloud or os.environ.get("OS_CLOUD"),
         classroom_stack=args.stack,
         only=args.group,
+        labs_only=args.labs_only,
     )
     try:
         driver = Driver(options)

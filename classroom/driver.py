@@ -17,6 +17,7 @@ counts what is left of the class: projects, users, servers, floating IPs.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -47,6 +48,10 @@ class Options:
     admin_cloud: str | None = None
     classroom_stack: str = "classroom"
     only: list[str] = field(default_factory=list)
+    labs_only: bool = False
+    """``up`` leaves the classroom stack as it is (another teacher's driver keeps it)."""
+    lock_wait: float = 600.0
+    """How long ``up`` waits for another live driver's lock on the classroom stack."""
     out: TextIO | None = None
 
 
@@ -155,6 +160,24 @@ class Driver:
         self.say(table(outcomes))
         self.say(f"handouts: {self.o.handouts}")
         return outcomes
+
+    def up_classroom(self) -> Outcome | None:
+        """The classroom stack's update; waits while another live driver holds its lock.
+        Returns the failure, ``None`` when it is up."""
+        deadline = time.monotonic() + self.o.lock_wait
+        while True:
+            try:
+                self.classroom().up(color="never", on_output=None)
+                return None
+            except auto.CommandError as error:
+                owner = locks.lock_owner(str(error))
+                if owner is not None and not owner.stale and time.monotonic() < deadline:
+                    self.say(f"classroom stack locked by {owner}: waiting")
+                    time.sleep(5)
+                    continue
+                outcome = self._locked_or_failed("-", self.o.classroom_stack, error)
+                self.say(f"classroom stack: {outcome.result}: {outcome.detail}")
+                return outcome
 
     # --- status -------------------------------------------------------------------------
 
