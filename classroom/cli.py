@@ -48,6 +48,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--work-dir", type=Path, help="workspaces (default $CLOUDLAB_HOME/classroom/work)"
     )
+    p.add_argument(
+        "--labs-only",
+        action="store_true",
+        help="up: leave the classroom stack (accounts, quotas) as it is; only the groups' labs",
+    )
     p.add_argument("--handouts", type=Path, help="default $CLOUDLAB_HOME/classroom/handouts")
     return p
 

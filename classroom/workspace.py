@@ -69,5 +69,8 @@ def engine_env(backend: str | None, extra: Mapping[str, str] | None = None) -> d
         env["PULUMI_BACKEND_URL"] = backend
     env.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
     env.setdefault("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
+    # A workspace's stack file has no salt until its first update there (another teacher's
+    # workspace, a fresh clone): take the one recorded in the stack's state.
+    env.setdefault("PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER", "true")
     env.update(extra or {})
     return env
