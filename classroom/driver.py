@@ -270,11 +270,16 @@ class Driver:
             if not self.o.only:
                 self.say("classroom stack kept: some groups' labs are still there")
             return outcomes, None
+        t0 = time.monotonic()
         try:
             classroom = self.classroom(create=False)
             classroom.destroy(color="never", on_output=None)
             classroom.workspace.remove_stack(self.o.classroom_stack)
-            outcomes.append(Outcome("-", self.o.classroom_stack, "ok", detail="destroyed"))
+            outcomes.append(
+                Outcome(
+                    "-", self.o.classroom_stack, "ok", time.monotonic() - t0, detail="destroyed"
+                )
+            )
         except auto.CommandError as error:
             if "no stack named" not in str(error):
                 outcomes.append(self._locked_or_failed("-", self.o.classroom_stack, error))
