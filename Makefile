@@ -32,7 +32,7 @@ POLICY_ARGS = --policy-pack policy $(if $(wildcard policy/$(STACK).json),--polic
 
 .PHONY: help venv venv-dev docs toolchain engine docker base-image lab-image state shell up check down preview test test-unit lint bench \
 	policy bench-load bench-services bench-node bench-program bench-twin bench-openstack bench-openstack-dataplane edge-dry-run edge-migrate autonomic-plan autonomic-run autonomic-cleanup \
-	classroom-backend classroom-up classroom-status classroom-down \
+	classroom-backend classroom-up classroom-status classroom-down bench-classroom \
 	k8s k8s-down openstack openstack-down proxmox servlet jre-image kubeconfig
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -236,3 +236,10 @@ classroom-status: venv toolchain state ## each group's last update and its lab a
 
 classroom-down: venv toolchain state ## destroy every group's lab, then the classroom stack; count what is left
 	$(CLASSROOM) down
+
+CLASSROOM_BENCH_GROUPS ?= 30
+CLASSROOM_BENCH_WORKERS ?= 2,3
+bench-classroom: venv toolchain ## N groups vs N x one group's up on the local OpenStack; peak memory
+	$(VENV)/bin/python -m localcloud.openstack up >/dev/null
+	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m bench.bench_classroom \
+		--groups $(CLASSROOM_BENCH_GROUPS) --workers $(CLASSROOM_BENCH_WORKERS)
