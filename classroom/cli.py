@@ -5,6 +5,7 @@
            an interrupted run
   status   each group's last update and its lab as openstacksdk (the group's user) sees it
   down     every group's lab, then the classroom stack; then counts what is left (admin)
+  serve    a read-only page of the class on 127.0.0.1:--port, refreshed in place
 
 The backend is ``--backend`` or ``PULUMI_BACKEND_URL`` (a file:// directory, or a shared
 ``postgres://`` one: ``make classroom-backend``); the admin's credentials are ``--admin-cloud``
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from classroom.driver import Driver, Options
+from classroom.serve import Board, make_server
 from components.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m classroom", description="The calculator lab for a whole class."
     )
-    p.add_argument("command", choices=("up", "status", "down"))
+    p.add_argument("command", choices=("up", "status", "down", "serve"))
     p.add_argument(
         "--config",
         type=Path,
@@ -53,6 +55,8 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="up: leave the classroom stack (accounts, quotas) as it is; only the groups' labs",
     )
+    p.add_argument("--port", type=int, default=8765, help="serve: the page's port on 127.0.0.1")
+    p.add_argument("--interval", type=float, default=15.0, help="serve: seconds between rounds")
     p.add_argument("--handouts", type=Path, help="default $CLOUDLAB_HOME/classroom/handouts")
     return p
 
@@ -82,5 +86,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if all(o.ok for o in driver.up()) else 1
     if args.command == "status":
         return 0 if all(o.ok for o in driver.status()) else 1
+    if args.command == "serve":
+        return serve(driver, args.port, args.interval)
     outcomes, left = driver.down()
     return 0 if all(o.ok for o in outcomes) and (left is None or left.empty) else 1
+
+
+def serve(driver: Driver, port: int, interval: float) -> int:
+    """The class's page until Ctrl-C."""
+    board = Board(driver.board_rows, interval)
+    server = make_server(board, port, f"Class {driver.o.classroom_stack}", poll_ms=5000)
+    board.start()
+    host, bound = server.server_address[:2]
+    print(f"the class's page: http://{host}:{bound}/ (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        board.stop()
+    return 0

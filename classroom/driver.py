@@ -16,6 +16,7 @@ counts what is left of the class: projects, users, servers, floating IPs.
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from dataclasses import dataclass, field
@@ -239,6 +240,48 @@ class Driver:
             self.say(f"  {o.group}: {o.detail}")
         self.say(table(outcomes))
         return outcomes
+
+    # --- the class's page (serve) ---------------------------------------------------------
+
+    def board_rows(self) -> list[dict[str, str]]:
+        """One row per group for ``serve``: last update, when, URL, and the calculator's
+        answer now (asked only where its floating IP routes to a bridge of this machine)."""
+        rows: dict[str, dict[str, str]] = {}
+
+        def one(group: str) -> Outcome:
+            stack_name = group_stack_name(group)
+            row = {"group": group, "stack": stack_name, "last update": "none", "at": "-"}
+            rows[group] = row
+            try:
+                stack = open_stack(self.o.work, stack_name, None, self.group_env, create=False)
+            except auto.CommandError:
+                row["answers now"] = "no stack"
+                return Outcome(group, stack_name, "absent")
+            history = stack.history(page_size=1)
+            if history:
+                row["last update"] = f"{history[0].kind} {history[0].result}"
+                row["at"] = str(history[0].end_time or history[0].start_time)
+            outputs = {k: v.value for k, v in stack.outputs().items()}
+            url, ip = str(outputs.get("calculatorUrl", "")), str(outputs.get("floatingIp", ""))
+            row["calculator URL"] = url
+            if not url:
+                row["answers now"] = "no calculator"
+            elif not checks.routes_to_a_bridge(ip):
+                row["answers now"] = "not asked: its floating IP routes to no bridge here"
+            else:
+                try:
+                    answer = checks.ask_calculator(url)
+                    row["answers now"] = (
+                        f"yes ({answer})"
+                        if answer == "result = 22"
+                        else (f"no (answered {answer!r})")
+                    )
+                except OSError as error:
+                    row["answers now"] = f"no ({error})"
+            return Outcome(group, stack_name, "ok")
+
+        fan_out(self.groups, one, self.o.workers, io.StringIO(), "collect")
+        return [rows[g] for g in self.groups if g in rows]
 
     # --- down ---------------------------------------------------------------------------
 
