@@ -4,7 +4,7 @@ imports inside functions):
 - a technology's building blocks (``openstack``, ``docker``, ``kubernetes``, ``proxmox``,
   ``virtualbox``) import no other technology's package and no lab's;
 - the offline stand-ins (``dynamic``) import no component package but their own;
-- labs (``calculator``, ``dockerlab``, ``kubeadm``) compose building blocks and stand-ins;
+- labs (``calculator``, ``classroom``, ``dockerlab``, ``kubeadm``) compose building blocks and stand-ins;
 - no package imports the environments' config models (``components.config``): stacks do.
 """
 
@@ -17,7 +17,7 @@ import pytest
 
 COMPONENTS = Path(__file__).resolve().parents[1] / "components"
 TECHNOLOGIES = {"openstack", "docker", "kubernetes", "proxmox", "virtualbox"}
-LABS = {"calculator", "dockerlab", "kubeadm", "paas"}
+LABS = {"calculator", "classroom", "dockerlab", "kubeadm", "paas"}
 SEAM = "dynamic"
 SHARED = {"errors", "settings", "stack_outputs"}
 """Modules every package may use (config errors, the settings models' base and adapter, and
