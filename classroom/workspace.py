@@ -57,7 +57,22 @@ def open_stack(
         write_stack_config(path, stack, config)
     workspace = auto.LocalWorkspace(work_dir=str(path), env_vars=dict(env))
     if create:
-        return auto.Stack.create_or_select(stack, workspace)
+        return create_or_select(stack, workspace)
+    return auto.Stack.select(stack, workspace)
+
+
+def create_or_select(stack: str, workspace: auto.LocalWorkspace) -> auto.Stack:
+    """The stack, created when missing; when another driver creates it at the same moment
+    (two teachers on one shared backend), the one it created."""
+    try:
+        return auto.Stack.select(stack, workspace)
+    except auto.StackNotFoundError:
+        pass
+    try:
+        return auto.Stack.create(stack, workspace)
+    except auto.CommandError as error:
+        if "already exists" not in str(error):
+            raise
     return auto.Stack.select(stack, workspace)
 
 
