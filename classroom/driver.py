@@ -166,14 +166,19 @@ class Driver:
         """The classroom stack's update; waits while another live driver holds its lock.
         Returns the failure, ``None`` when it is up."""
         deadline = time.monotonic() + self.o.lock_wait
+        seen: locks.LockOwner | None = None
         while True:
             try:
                 self.classroom().up(color="never", on_output=None)
                 return None
             except auto.CommandError as error:
                 owner = locks.lock_owner(str(error))
-                if owner is not None and not owner.stale and time.monotonic() < deadline:
+                # A holder that just ended looks stale for a moment before its lock goes: only
+                # the same lock found twice, its holder gone, is a stale one.
+                stale = owner is not None and owner.stale and owner == seen
+                if owner is not None and not stale and time.monotonic() < deadline:
                     self.say(f"classroom stack locked by {owner}: waiting")
+                    seen = owner
                     time.sleep(5)
                     continue
                 outcome = self._locked_or_failed("-", self.o.classroom_stack, error)
