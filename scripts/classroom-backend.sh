@@ -97,6 +97,18 @@ up() {
 	if [ "$(psql_local -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" != 1 ]; then
 		psql_local -c "CREATE DATABASE $DB OWNER $ROLE"
 	fi
+	# Pulumi creates its table on a database's first use, and two first users at once race
+	# (`duplicate key value violates unique constraint "pg_type_typname_nsp_index"`): one use now.
+	local bin home
+	if bin=$("$here/toolchain.sh" --bin-dir 2>/dev/null) && [ -x "$bin/pulumi" ]; then
+		home=$(mktemp -d)
+		PULUMI_HOME=$home PULUMI_BACKEND_URL=$(url) PULUMI_SKIP_UPDATE_CHECK=true \
+			"$bin/pulumi" stack ls --all --non-interactive >/dev/null 2>"$home/err" ||
+			{ cat "$home/err" >&2; rm -rf "$home"; die "pulumi cannot use the database"; }
+		rm -rf "$home"
+	else
+		say "no Pulumi CLI yet (make toolchain): its table is made by the first update"
+	fi
 	say "PostgreSQL on $HOST:$PORT (data $DATA); log in with:"
 	echo "pulumi login '$(url)'"
 }
