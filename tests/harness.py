@@ -212,6 +212,8 @@ CLOUD_ANSWERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "openstack:networking/getQuotaV2:getQuotaV2": lambda _: dict(NETWORK_QUOTA),
     "openstack:networking/getPortIds:getPortIds": lambda _: {"ids": []},
     "openstack:networking/getSubnetIdsV2:getSubnetIdsV2": lambda _: {"ids": []},
+    # the classroom stack's role lookup (Keystone's roles: admin, member, reader)
+    "openstack:identity/getRole:getRole": lambda a: {"id": f"{a.get('name')}-id", **a},
 }
 """What the mocked cloud answers to the pre-flight's data sources (see
 components/openstack/quota.py): a project with the clouds' default quotas, empty."""

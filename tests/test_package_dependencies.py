@@ -4,7 +4,8 @@ imports inside functions):
 - a technology's building blocks (``openstack``, ``docker``, ``kubernetes``, ``proxmox``,
   ``virtualbox``) import no other technology's package and no lab's;
 - the offline stand-ins (``dynamic``) import no component package but their own;
-- labs (``calculator``, ``classroom``, ``dockerlab``, ``kubeadm``) compose building blocks and stand-ins;
+- labs (``calculator``, ``classroom``, ``dockerlab``, ``kubeadm``, ``paas``) compose building
+  blocks and stand-ins;
 - no package imports the environments' config models (``components.config``): stacks do.
 """
 

@@ -15,7 +15,7 @@ from components.calculator.openstack_lab import calculator_footprint
 from components.calculator.settings import CalculatorSettings
 from components.classroom.quotas import sized
 from components.errors import ConfigError
-from tests.harness import CLOUD_ANSWERS, Recording, run_program
+from tests.harness import Recording, run_program
 
 PROJECT = "openstack:identity/project:Project"
 USER = "openstack:identity/user:User"
@@ -31,13 +31,6 @@ ROSTER = {
         {"id": "g02", "calculator": {"replicas": 2}, "quotaMargin": 1},
     ],
 }
-
-
-@pytest.fixture(autouse=True)
-def member_role(monkeypatch: pytest.MonkeyPatch) -> None:
-    answers = dict(CLOUD_ANSWERS)
-    answers["openstack:identity/getRole:getRole"] = lambda a: {"id": f"{a['name']}-id", **a}
-    monkeypatch.setattr("tests.harness.CLOUD_ANSWERS", answers)
 
 
 def run_classroom(roster: dict[str, Any] = ROSTER, recording: Recording | None = None) -> Recording:

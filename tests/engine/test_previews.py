@@ -60,6 +60,7 @@ def test_every_stack_file_is_covered() -> None:
     # gcp plugin in tests/paas/test_appengine_preview.py.
     covered = {"dev", "dockerlab", "virtualbox", "openstack", "k8s-local", "proxmox"}
     covered |= {"kubernetes-local", "cloudfoundry", "appengine-local", "appengine"}
+    covered |= {"classroom"}  # up, status and down for real in tests/classroom/
     assert files - covered == {"k8s-workload", "kubernetes"}
 
 

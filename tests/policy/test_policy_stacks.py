@@ -120,6 +120,7 @@ STACKS = {
     "proxmox": lambda: run_dispatch(stack_config("proxmox")),
     "dockerlab": lambda: run_dispatch(stack_config("dockerlab")),
     "virtualbox": lambda: run_dispatch(stack_config("virtualbox")),
+    "classroom": lambda: run_dispatch(stack_config("classroom")),
     # The PaaS lab with a WAR of the tests' own; the manifest's memory raised as the lab did.
     "cloudfoundry": lambda: run_dispatch(
         paas_config("cloudfoundry", "cloudlab:cloudfoundry", memory="1G", instances=3)
