@@ -122,12 +122,10 @@ class Driver:
         self.say(
             f"classroom: {len(self.cfg.classroom.groups)} groups, stack {self.o.classroom_stack}"
         )
-        try:
-            self.classroom().up(color="never", on_output=None)
-        except auto.CommandError as error:
-            outcome = self._locked_or_failed("-", self.o.classroom_stack, error)
-            self.say(f"classroom stack: {outcome.result}: {outcome.detail}")
-            return [outcome]
+        if not self.o.labs_only:
+            failed = self.up_classroom()
+            if failed is not None:
+                return [failed]
         creds = self.credentials()
         configs = group_configs(self.cfg, self.classroom_ref)
         self.say(f"up {len(self.groups)} groups, {self.o.workers} at a time")

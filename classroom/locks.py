@@ -63,7 +63,7 @@ def describe(stack: str, owner: LockOwner, work_dir: str) -> str:
     if owner.stale:
         return (
             f"locked by {owner}, which is no longer running: clear the stale lock with "
-            f"`{cancel_command(stack, work_dir)}`, then run up again"
+            f"`{cancel_command(stack, work_dir)}`, then run the command again"
         )
     return (
         f"locked by {owner}: another update is running; wait for it, or if it is gone, "
