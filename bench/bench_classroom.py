@@ -31,6 +31,7 @@ from pathlib import Path
 import openstack
 import yaml
 
+from bench.report import fragment
 from classroom.checks import leftovers
 from cloudlab_tools.pulumi_cli import REPO, backend_url, toolchain_bin
 
@@ -187,4 +188,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with fragment("classroom", "A class: N groups against N times one group's up"):
+        sys.exit(main())

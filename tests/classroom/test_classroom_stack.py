@@ -15,7 +15,7 @@ from components.calculator.openstack_lab import calculator_footprint
 from components.calculator.settings import CalculatorSettings
 from components.classroom.quotas import sized
 from components.errors import ConfigError
-from tests.harness import Recording, run_program
+from tests.harness import Recording, RecordingMocks, run_program
 
 PROJECT = "openstack:identity/project:Project"
 USER = "openstack:identity/user:User"
@@ -111,6 +111,16 @@ CREDENTIALS = {
 }
 
 
+class ClassroomMocks(RecordingMocks):
+    """The mocked cloud, and a classroom stack whose ``groups`` output holds g01's account."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            assert args.inputs["name"] == "organization/cloudlab/classroom"
+            return args.name, {**args.inputs, "outputs": {"groups": {"g01": CREDENTIALS}}}
+        return super().new_resource(args)
+
+
 def run_group(group: str = "g01", recording: Recording | None = None) -> Recording:
     config = {
         "cloudlab:environment": "openstack",
@@ -120,8 +130,8 @@ def run_group(group: str = "g01", recording: Recording | None = None) -> Recordi
     return run_program(
         lambda: stacks.dispatch("openstack", pulumi.Config("cloudlab")),
         config,
-        stack_outputs={"groups": {"g01": CREDENTIALS}},
         recording=recording,
+        mocks_class=ClassroomMocks,
     )
 
 
