@@ -112,24 +112,24 @@ def test_two_drivers_bring_up_two_groups_at_once(klass: ClassRun, conn: Connecti
         assert len(servers) == SERVERS_PER_LAB and set(servers.values()) == {"ACTIVE"}
 
 
-def _pulumi_update(driver: subprocess.Popen[str], stack: str) -> int | None:
+def _pulumi_running(driver: subprocess.Popen[str], verb: str, stack: str) -> int | None:
+    """The pid of the driver's ``pulumi <verb>`` of ``stack``, once it runs."""
     for proc in descendants(driver.pid, snapshot()):
         line = proc.cmdline()
-        if re.match(r"^\S*pulumi ", line) and " up " in f"{line} " and stack in line:
+        if re.match(r"^\S*pulumi ", line) and f" {verb} " in f"{line} " and stack in line:
             return proc.pid
     return None
 
 
-def test_a_second_up_on_a_running_stack_is_refused_naming_its_owner(klass: ClassRun) -> None:
-    klass.write_config({"g01": {"replicas": 2}})  # four more VMs: an update that takes a while
-    # the classroom stack first (the quotas grow with the lab), then the group's update
-    a = klass.popen("up", "--group", "g01", work="work-a")
+def test_a_second_up_on_a_busy_stack_is_refused_naming_its_owner(klass: ClassRun) -> None:
+    # One teacher takes group g01's lab down; another brings it up meanwhile.
+    a = klass.popen("down", "--group", "g01", work="work-a")
     deadline, owner = time.monotonic() + 300, None
     while owner is None and time.monotonic() < deadline and a.poll() is None:
-        owner = _pulumi_update(a, "group-g01")
+        owner = _pulumi_running(a, "destroy", "group-g01")
         time.sleep(0.2)
-    assert owner is not None, "the first driver's update never started"
-    time.sleep(3)  # the update takes its lock as it starts
+    assert owner is not None, "the first driver's destroy never started"
+    time.sleep(2)  # the destroy takes its lock as it starts
     b = klass.run("up", "--group", "g01", "--labs-only", work="work-b", timeout=600)
     out_a, _ = a.communicate(timeout=1800)
     assert a.returncode == 0, out_a[-5000:]
