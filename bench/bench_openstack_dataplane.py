@@ -37,6 +37,7 @@ from bench.bench_openstack import (
     run_sdk_child,
     sdk_delete,
 )
+from bench.report import fragment
 from localcloud.openstack.outside import Outside
 
 ANSWER = "result = 22"
@@ -223,4 +224,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    title = "OpenStack data plane: pulumi up to the first result = 22"
+    with fragment("openstack_dataplane", title):
+        main()

@@ -22,8 +22,9 @@ from cloudlab_tools.pulumi_cli import REPO
 def chromium() -> str:
     found = shutil.which("chromium")
     if found is None:
+        argv = [str(REPO / "scripts" / "apt-install.sh"), "--step", "chromium"]
         res = subprocess.run(
-            [str(REPO / "scripts" / "apt-install.sh"), "--step", "chromium"],
+            argv,
             capture_output=True,
             text=True,
             check=False,
