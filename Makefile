@@ -132,10 +132,14 @@ up: venv $(STACK_TOOLCHAIN) base-image state ## bring the local twin of the calc
 		--config-file $(CLOUDLAB_STACK_CONFIG_DIR)/Pulumi.$(STACK).yaml
 	@$(MAKE) --no-print-directory check STACK=$(STACK)
 
-check: state ## ask the running lab's calculator for (5+6)*2 (expects result = 22)
+check: state ## ask the running lab's calculator for (5+6)*2 (expects result = 22; a just-replaced service gets 10 s)
 	@url=$$($(PULUMI) stack output calculatorUrl --stack $(STACK)); \
 	echo "calculator: $$url"; \
-	reply=$$(curl -sS --max-time 10 -d '(5+6)*2' -X POST "$$url"); \
+	for try in $$(seq 1 20); do \
+		reply=$$(curl -sS --max-time 10 -d '(5+6)*2' -X POST "$$url" 2>&1) || true; \
+		[ "$$(printf '%s' "$$reply" | tr -d '\r')" = "result = 22" ] && break; \
+		sleep 0.5; \
+	done; \
 	echo "POST (5+6)*2 -> $$reply"; \
 	test "$$(printf '%s' "$$reply" | tr -d '\r')" = "result = 22"
 
