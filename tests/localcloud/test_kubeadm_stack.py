@@ -36,6 +36,7 @@ from openstack.connection import Connection
 from localcloud.openstack import ADMIN_CLOUD_NAME, CLOUD_NAME
 from localcloud.openstack.clouds import clouds_file
 from tests.engine.pulumi_project import REPO, PulumiProject, make_project
+from tests.localcloud.project import project_counts
 
 pytestmark = [pytest.mark.engine, pytest.mark.openstack, pytest.mark.usefixtures("local_openstack")]
 
@@ -48,22 +49,6 @@ MEMBERS = "members"
 
 def stack_file() -> dict[str, Any]:
     return yaml.safe_load((REPO / f"Pulumi.{STACK}.yaml").read_text())["config"]
-
-
-def counts(conn: Connection) -> dict[str, int]:
-    """What the lab's project holds, by kind (the default security group aside)."""
-    project = conn.current_project_id
-    return {
-        "servers": len(list(conn.compute.servers())),
-        "networks": len(list(conn.network.networks(project_id=project))),
-        "subnets": len(list(conn.network.subnets(project_id=project))),
-        "routers": len(list(conn.network.routers(project_id=project))),
-        "ports": len(list(conn.network.ports(project_id=project))),
-        "floating_ips": len(list(conn.network.ips(project_id=project))),
-        "security_groups": len(
-            [g for g in conn.network.security_groups(project_id=project) if g.name != "default"]
-        ),
-    }
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +83,7 @@ def admin() -> Iterator[Connection]:
 def lab(
     tmp_path_factory: pytest.TempPathFactory, conn: Connection
 ) -> Iterator[tuple[PulumiProject, dict[str, int]]]:
-    before = counts(conn)
+    before = project_counts(conn)
     project = make_project(
         tmp_path_factory.mktemp("kubeadm"), plugins=("openstack", "random", "tls")
     )
@@ -330,4 +315,4 @@ def test_destroy_leaves_nothing(
     project, before = lab
     project.run("destroy", "--yes", "--stack", STACK)
     assert servers(conn) == {}
-    assert counts(conn) == before
+    assert project_counts(conn) == before

@@ -30,6 +30,7 @@ from openstack.connection import Connection
 
 from localcloud.openstack import ADMIN_CLOUD_NAME, CLOUD_NAME, Layout
 from tests.engine.pulumi_project import REPO, PulumiProject, make_project
+from tests.localcloud.project import project_counts
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("local_openstack")]
 
@@ -37,23 +38,6 @@ FRONTEND, BACKEND = "192.168.210.0/24", "192.168.18.0/24"
 ALLOWED = "203.0.113.0/24"  # who may reach the calculator in these tests
 OPERAND_PORTS = {"sum": 50001, "sub": 50002, "mul": 50003, "div": 50004}
 POLICY = str(REPO / "policy")
-
-
-def counts(conn: Connection) -> dict[str, int]:
-    """What the lab's project holds, by kind (the default security group aside)."""
-    project = conn.current_project_id
-    return {
-        "servers": len(list(conn.compute.servers())),
-        "networks": len(list(conn.network.networks(project_id=project))),
-        "subnets": len(list(conn.network.subnets(project_id=project))),
-        "routers": len(list(conn.network.routers(project_id=project))),
-        "ports": len(list(conn.network.ports(project_id=project))),
-        "floating_ips": len(list(conn.network.ips(project_id=project))),
-        "security_groups": len(
-            [g for g in conn.network.security_groups(project_id=project) if g.name != "default"]
-        ),
-        "images": len([i for i in conn.image.images() if i.owner == project]),
-    }
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +115,7 @@ def ingress(conn: Connection, group_id: str) -> set[tuple[str, int | None, int |
 def secured(
     tmp_path_factory: pytest.TempPathFactory, conn: Connection
 ) -> Iterator[tuple[PulumiProject, dict[str, int]]]:
-    before = counts(conn)
+    before = project_counts(conn)
     project = openstack_project(tmp_path_factory.mktemp("os-secured"))
     project.stack("secured", config_from="openstack")
     configure(project, "secured", "calculator", allowedCidrs=[ALLOWED])
@@ -337,7 +321,7 @@ def test_destroy_leaves_nothing(
 ) -> None:
     project, before = secured
     project.run("destroy", "--yes", "--stack", "secured")
-    assert counts(conn) == before
+    assert project_counts(conn) == before
 
 
 # --- the pre-flight quota check and the policy pack, on real previews ------------------------
@@ -358,7 +342,7 @@ def tight_instances(admin: Connection, conn: Connection) -> Iterator[int]:
 def test_a_lab_over_quota_is_refused_before_anything_is_created(
     tmp_path: Path, conn: Connection, tight_instances: int
 ) -> None:
-    before = counts(conn)
+    before = project_counts(conn)
     project = openstack_project(tmp_path)
     project.stack("quota", config_from="openstack")
     for command in ("preview", "up"):
@@ -370,11 +354,11 @@ def test_a_lab_over_quota_is_refused_before_anything_is_created(
         assert f"instances: the lab needs 5, the project's limit is {tight_instances}" in out, out[
             -3000:
         ]
-    assert counts(conn) == before
+    assert project_counts(conn) == before
 
 
 def test_policy_pack_on_a_real_preview(tmp_path: Path, conn: Connection) -> None:
-    before = counts(conn)
+    before = project_counts(conn)
     project = openstack_project(tmp_path)
     project.stack("policy", config_from="openstack")
     clean = project.run("preview", "--stack", "policy", "--policy-pack", POLICY)
@@ -392,14 +376,14 @@ def test_policy_pack_on_a_real_preview(tmp_path: Path, conn: Connection) -> None
     out = bad.stdout + bad.stderr
     assert bad.returncode != 0, out[-3000:]
     assert "[mandatory]" in out and "0.0.0.0/0" in out, out[-3000:]
-    assert counts(conn) == before  # previews create nothing
+    assert project_counts(conn) == before  # previews create nothing
 
 
 # --- the flat lab -------------------------------------------------------------------------
 
 
 def test_flat_lab_up_and_destroy(tmp_path: Path, conn: Connection) -> None:
-    before = counts(conn)
+    before = project_counts(conn)
     project = openstack_project(tmp_path)
     project.stack("flat", config_from="openstack")
     configure(project, "flat", "calculator", topology="flat")
@@ -416,4 +400,4 @@ def test_flat_lab_up_and_destroy(tmp_path: Path, conn: Connection) -> None:
         assert [r.name for r in routers] == ["calc-edge"]
     finally:
         project.run("destroy", "--yes", "--stack", "flat")
-    assert counts(conn) == before
+    assert project_counts(conn) == before
