@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-FAKE_BIN = Path(__file__).resolve().parent / "fakebin"
+from tests.virtualbox.fake_lab import FAKE_BIN
 
 
 @dataclass

@@ -4,54 +4,23 @@ rule, destroy undoes everything. Needs `make toolchain` (fails without it)."""
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.engine.pulumi_project import PulumiProject, make_project
+from tests.engine.pulumi_project import PulumiProject
+from tests.virtualbox.fake_lab import calls, fake_vbox_lab, state
 
 pytestmark = pytest.mark.engine
 
 STACK = "vboxtest"
-FAKE_BIN = Path(__file__).resolve().parent / "fakebin"
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PulumiProject, Path]]:
-    tmp = tmp_path_factory.mktemp("vbox")
-    project = make_project(tmp)
-    project.env.update(
-        PATH=f"{FAKE_BIN}{os.pathsep}{project.env['PATH']}",
-        FAKE_VBOX_LOG=str(tmp / "calls.jsonl"),
-        FAKE_VBOX_STATE=str(tmp / "state.json"),
-    )
-    vms = tmp / "VirtualBox VMs"
-    vms.mkdir()
-    (vms / "ubuntu.vdi").write_bytes(b"disk")
-    project.stack(STACK, config_from="virtualbox")
-    for path, value in (
-        ("cloudlab:virtualbox.disk", str(vms / "ubuntu.vdi")),
-        ("cloudlab:virtualbox.diskCopy.target", str(vms / "ubuntu-copy.vdi")),
-    ):
-        project.run("config", "set", "--path", path, value, "--stack", STACK)
-    try:
-        yield project, tmp
-    finally:
-        project.run("destroy", "--yes", "--stack", STACK, check=False)
-
-
-def calls(tmp: Path) -> list[list[str]]:
-    log = tmp / "calls.jsonl"
-    if not log.exists():
-        return []
-    return [json.loads(line) for line in log.read_text().splitlines()]
-
-
-def state(tmp: Path) -> dict:
-    return json.loads((tmp / "state.json").read_text())
+    with fake_vbox_lab(tmp_path_factory.mktemp("vbox"), STACK) as made:
+        yield made
 
 
 def test_up_runs_every_command_once_then_nothing(lab) -> None:

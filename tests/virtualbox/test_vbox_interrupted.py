@@ -7,7 +7,6 @@ gets to tidy up or record what it did. Needs `make toolchain` (fails without it)
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.pulumi_project import PulumiProject, make_project
+from tests.engine.pulumi_project import PulumiProject
 from tests.processes import kill_session
+from tests.virtualbox.fake_lab import calls, fake_vbox_lab
 
 pytestmark = pytest.mark.engine
 
 STACK = "vboxkill"
-FAKE_BIN = Path(__file__).resolve().parent / "fakebin"
 
 #: Where the ``up`` is killed: right after a call that contains this text has done its work.
 #: Mid-step (the VM registered, no disk yet) and at the end of each step, before the engine
@@ -40,33 +39,8 @@ STEPS = [
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PulumiProject, Path]]:
-    tmp = tmp_path_factory.mktemp("vboxkill")
-    project = make_project(tmp)
-    project.env.update(
-        PATH=f"{FAKE_BIN}{os.pathsep}{project.env['PATH']}",
-        FAKE_VBOX_LOG=str(tmp / "calls.jsonl"),
-        FAKE_VBOX_STATE=str(tmp / "state.json"),
-    )
-    vms = tmp / "VirtualBox VMs"
-    vms.mkdir()
-    (vms / "ubuntu.vdi").write_bytes(b"disk")
-    project.stack(STACK, config_from="virtualbox")
-    for path, value in (
-        ("cloudlab:virtualbox.disk", str(vms / "ubuntu.vdi")),
-        ("cloudlab:virtualbox.diskCopy.target", str(vms / "ubuntu-copy.vdi")),
-    ):
-        project.run("config", "set", "--path", path, value, "--stack", STACK)
-    try:
-        yield project, tmp
-    finally:
-        project.run("destroy", "--yes", "--stack", STACK, check=False)
-
-
-def calls(tmp: Path) -> list[list[str]]:
-    log = tmp / "calls.jsonl"
-    if not log.exists():
-        return []
-    return [json.loads(line) for line in log.read_text().splitlines()]
+    with fake_vbox_lab(tmp_path_factory.mktemp("vboxkill"), STACK) as made:
+        yield made
 
 
 def up_killed_at(project: PulumiProject, tmp: Path, step: str) -> None:
