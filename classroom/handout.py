@@ -12,21 +12,13 @@ from pathlib import Path
 
 import yaml
 
+from components.classroom.membership import CREDENTIAL_KEYS
+
 
 def clouds_entry(credentials: Mapping[str, str]) -> dict[str, object]:
     """The group's ``clouds.yaml`` entry."""
     return {
-        "auth": {
-            key: credentials[key]
-            for key in (
-                "auth_url",
-                "username",
-                "password",
-                "project_name",
-                "user_domain_id",
-                "project_domain_id",
-            )
-        },
+        "auth": {key: credentials[key] for key in CREDENTIAL_KEYS if key != "region_name"},
         "region_name": credentials["region_name"],
         "identity_api_version": 3,
         "interface": "public",
