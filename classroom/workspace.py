@@ -9,6 +9,7 @@ encryption salt Pulumi adds to a stack file is kept when the file is rewritten.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,15 @@ def create_or_select(stack: str, workspace: auto.LocalWorkspace) -> auto.Stack:
     try:
         return auto.Stack.create(stack, workspace)
     except auto.CommandError as error:
-        if "already exists" not in str(error):
-            raise
-    return auto.Stack.select(stack, workspace)
+        # "already exists", or the DIY backend's listing caught mid-write by the other
+        # driver's create ("could not list bucket: ... no rows in result set"): the stack
+        # is the other driver's, once its create has finished.
+        for _attempt in range(10):
+            try:
+                return auto.Stack.select(stack, workspace)
+            except auto.StackNotFoundError:
+                time.sleep(1)
+        raise error
 
 
 def engine_env(backend: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
