@@ -154,6 +154,47 @@ def test_create_adopts_what_an_interrupted_update_left(engine, stack, net, base_
         p.create(other_stack.to_props())
 
 
+class Killed(BaseException):
+    """What a SIGKILL does to the provider: nothing after it runs, no ``except`` tidies up."""
+
+
+def test_create_killed_before_its_second_network_is_made_afresh(
+    engine, stack, net, base_image, free_subnets, monkeypatch
+):
+    """An `up` killed between Docker's create and the attach of the container's second network
+    leaves a container that was never started and is on one network only: adopting it would
+    give a router with one leg. The next create makes it afresh, on both networks."""
+    first_net, subnet = net
+    other = free_subnets()
+    second = NetworkArgs(name=f"{stack}-n2", subnet=str(other), gateway=str(other[254]),
+                         stack=stack)  # fmt: skip
+    NetworkProvider().create(second.to_props())
+    args = ContainerArgs(
+        name=f"{stack}-twolegs", image=base_image, stack=stack, command=["sleep", "infinity"],
+        networks=[NetworkAttachment(first_net, str(subnet[13])),
+                  NetworkAttachment(second.name, str(other[13]))],
+    )  # fmt: skip
+    import docker.api.client
+
+    def killed(*_args, **_kwargs):
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(docker.api.client.APIClient, "connect_container_to_network", killed)
+        with pytest.raises(Killed):
+            ContainerProvider().create(args.to_props())
+    left = engine.containers.get(args.name)
+    assert left.status == "created"
+    assert set(left.attrs["NetworkSettings"]["Networks"]) == {first_net}
+
+    made = ContainerProvider().create(args.to_props())
+    assert made.id != left.id
+    assert made.outs["status"] == "running"
+    assert made.outs["ip_addresses"] == {first_net: str(subnet[13]), second.name: str(other[13])}
+    with pytest.raises(docker.errors.NotFound):
+        engine.containers.get(left.id)
+
+
 def test_network_create_adopts_only_its_own(engine, stack, free_subnets):
     subnet = free_subnets()
     args = NetworkArgs(name=f"{stack}-adopt", subnet=str(subnet), gateway=str(subnet[254]),

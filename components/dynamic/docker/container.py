@@ -208,12 +208,18 @@ class ContainerProvider(HashDiffProvider):
         spec = value_hash(input_hashes(props, REPLACE_KEYS))
         existing = api.containers(all=True, filters={"name": f"^/{name}$"})
         if existing:
-            if adoptable(existing[0].get("Labels"), props["stack"], spec):
-                return self._adopt(api, existing[0]["Id"], props)
-            raise RuntimeError(
-                f"a container named {name!r} already exists and is not this one; remove it "
-                "(components.dynamic.docker.cleanup) or pick another name"
-            )
+            found = existing[0]
+            if not adoptable(found.get("Labels"), props["stack"], spec):
+                raise RuntimeError(
+                    f"a container named {name!r} already exists and is not this one; remove it "
+                    "(components.dynamic.docker.cleanup) or pick another name"
+                )
+            if found.get("State") != "created":
+                return self._adopt(api, found["Id"], props)
+            # Never started: the interrupted create may have stopped before attaching the other
+            # networks (attached between Docker's create and the start). Make it afresh.
+            pulumi.log.info(f"recreating container {name}, left unstarted by an interrupted update")
+            api.remove_container(found["Id"], force=True, v=True)
         try:
             image = client.images.get(props["image"])
         except docker.errors.ImageNotFound as exc:
