@@ -392,6 +392,14 @@ def _restart(layout: Layout, names: list[str]) -> None:
             wait_until(ready, name, 180, layout.log(name), alive=_alive(layout, proc))
 
 
+def restart(names: list[str], layout: Layout | None = None) -> None:
+    """Restart the named services of a running cloud (``neutron``, ``nova-compute``...), each
+    waited for as at start."""
+    layout = layout or Layout.default()
+    with _exclusive(layout):
+        _restart(layout, names)
+
+
 def down(layout: Layout | None = None) -> bool:
     """Stop every process by PID, waiting for each; True if anything was running."""
     layout = layout or Layout.default()

@@ -243,6 +243,42 @@ def test_admin_entry_sees_the_lab_quotas(admin: Connection) -> None:
     assert network_quota.floating_ips >= 2 and network_quota.routers >= 2
 
 
+def test_a_just_started_neutron_checks_concurrent_requests_against_its_policy(
+    admin: Connection,
+) -> None:
+    """The first requests a fresh Neutron API serves, all at once (a class's quotas, one per
+    group, in parallel) are each checked against the real policy: none is refused because its
+    thread found the enforcer built but its rules not yet registered (see the services' WSGI
+    entry points)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from localcloud.openstack import lifecycle, procs
+    from localcloud.openstack.layout import Layout
+    from localcloud.openstack.services import processes
+    from tests.processes import keep_running
+
+    layout = Layout.default()
+    lifecycle.restart(["neutron"], layout)
+    pid = procs.running_pid(layout, processes(layout)["neutron"])
+    assert pid is not None
+    # The cloud's own process now: its ``down`` stops it (the session's, or the user's later).
+    keep_running(pid, "the local cloud's Neutron API, restarted by a test")
+    projects = [uuid.uuid4().hex for _ in range(8)]
+
+    def put(project: str) -> int:
+        return admin.network.put(
+            f"/quotas/{project}", json={"quota": {"floatingip": 2, "network": 2}}
+        ).status_code
+
+    try:
+        with ThreadPoolExecutor(len(projects)) as pool:
+            codes = list(pool.map(put, projects))
+    finally:
+        for project in projects:
+            admin.network.delete_quota(project)
+    assert codes == [200] * len(projects)
+
+
 def test_every_process_of_the_cloud_listens_on_loopback_only() -> None:
     """What `up` refuses, checked on the running cloud: no socket of ours beyond 127.0.0.1, and
     epmd on the cloud's own port, not the system's 4369."""

@@ -6,6 +6,12 @@ the service's WSGI module is imported. Gunicorn loads ``cloudlab_openstack_plugi
 (and so on) with its factory syntax; the config files come from the services' own environment
 variables (OS_KEYSTONE_CONFIG_FILES, OS_NEUTRON_CONFIG_FILES, OS_NOVA_CONFIG_DIR,
 OS_PLACEMENT_CONFIG_DIR, OS_GLANCE_CONFIG_DIR).
+
+Neutron and Keystone build their policy enforcer on the first request that checks a rule, and
+publish it before its rules are registered: with gunicorn's threads, the first requests after a
+start can be checked against an empty rule set and refused (Neutron answered two concurrent
+``PUT /v2.0/quotas/<id>`` of an admin with 403 "rule:update_quota is disallowed by policy",
+while the third passed). So their enforcers are built here, before a request is served.
 """
 
 import importlib
@@ -22,13 +28,22 @@ def _load(module: str, program: str) -> WsgiApp:
 
 
 def keystone() -> WsgiApp:
-    """Keystone's public API (port 5000)."""
-    return _load("keystone.wsgi.api", "keystone-wsgi-public")
+    """Keystone's public API (port 5000), its policy enforcer built."""
+    app = _load("keystone.wsgi.api", "keystone-wsgi-public")
+    from keystone.common.rbac_enforcer.enforcer import RBACEnforcer
+
+    RBACEnforcer()._enforcer  # noqa: B018 (the property builds and registers the shared enforcer)
+    return app
 
 
 def neutron() -> WsgiApp:
-    """Neutron's API (port 9696), with ML2 and the router plugin in-process."""
-    return _load("neutron.wsgi.api", "neutron-api")
+    """Neutron's API (port 9696), with ML2 and the router plugin in-process, its policy
+    enforcer built."""
+    app = _load("neutron.wsgi.api", "neutron-api")
+    from neutron import policy
+
+    policy.init()
+    return app
 
 
 def nova() -> WsgiApp:
