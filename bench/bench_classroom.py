@@ -91,9 +91,14 @@ class Class:
             "PULUMI_HOME": str(self.tmp / "pulumi-home"),
         }
         self.env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
+        self.up_since_down = False
+        """An ``up`` ran (even a failed one) and no ``down`` after it."""
 
-    def run(self, command: str, *extra: str) -> tuple[float, int, str]:
-        """Wall seconds, peak memory (bytes) of the driver's tree, and the output."""
+    def run(self, command: str, *extra: str, check: bool = True) -> tuple[float, int, str]:
+        """Wall seconds, peak memory (bytes) of the driver's tree, and the output; a failure
+        ends the bench (``check``) once the caller's ``finally`` has taken the classes down."""
+        if command == "up":
+            self.up_since_down = True
         args = [
             sys.executable,
             "-m",
@@ -135,7 +140,9 @@ class Class:
         done.set()
         sampler.join()
         seconds = time.monotonic() - t0
-        if proc.returncode != 0:
+        if command == "down" and proc.returncode == 0:
+            self.up_since_down = False
+        if check and proc.returncode != 0:
             raise SystemExit(f"classroom {command} failed:\n{out[-5000:]}")
         return seconds, peak, out
 
@@ -152,44 +159,63 @@ def main(argv: list[str] | None = None) -> int:
     counts = [int(w) for w in args.workers.split(",")]
     admin = openstack.connect(cloud=ADMIN_CLOUD)
     with tempfile.TemporaryDirectory(prefix="bench-classroom-") as tmp:
-        # The first up of this run is a warm-up (the plugin's first start, the services'
-        # caches): printed, not counted; the second, of a fresh group stack, is the baseline.
-        single = Class(Path(tmp), 1, "single")
-        _, _, out = single.run("up", "--workers", "1")
-        single.run("down", "--workers", "1")
-        print(f"warm-up: one group's first up of the run: {group_seconds(out)[0]:.1f} s")
-        _, _, out = single.run("up", "--workers", "1")
-        single_group = group_seconds(out)
-        single.run("down", "--workers", "1")
-        t1 = single_group[0]
+        made: list[Class] = []
+        try:
+            return _measure(Path(tmp), args.groups, counts, admin, made)
+        finally:
+            # A failed up still leaves a class in the cloud, whose state is in ``tmp``: take
+            # every class down before the directory goes (down is idempotent).
+            for klass in made:
+                if klass.up_since_down:
+                    klass.run("down", "--workers", "4", check=False)
+                    left = leftovers(admin, klass.prefix)
+                    print(f"  down after a failure ({klass.prefix}): {left}")
+            admin.close()
+
+
+def _measure(
+    tmp: Path,
+    groups: int,
+    counts: list[int],
+    admin: openstack.connection.Connection,
+    made: list[Class],
+) -> int:
+    # The first up of this run is a warm-up (the plugin's first start, the services'
+    # caches): printed, not counted; the second, of a fresh group stack, is the baseline.
+    single = Class(tmp, 1, "single")
+    made.append(single)
+    _, _, out = single.run("up", "--workers", "1")
+    single.run("down", "--workers", "1")
+    print(f"warm-up: one group's first up of the run: {group_seconds(out)[0]:.1f} s")
+    _, _, out = single.run("up", "--workers", "1")
+    single_group = group_seconds(out)
+    single.run("down", "--workers", "1")
+    t1 = single_group[0]
+    print(f"one group's up: {t1:.1f} s; {groups} x that (sequential): {groups * t1:.1f} s")
+    walls: dict[int, float] = {}
+    for workers in counts:
+        klass = Class(tmp, groups, f"class-{workers}")
+        made.append(klass)
+        wall, peak, out = klass.run("up", "--workers", str(workers))
+        fan_out = sum(group_seconds(out))
+        walls[workers] = wall
         print(
-            f"one group's up: {t1:.1f} s; {args.groups} x that (sequential): "
-            f"{args.groups * t1:.1f} s"
+            f"{groups} groups, {workers} workers: {wall:.1f} s wall "
+            f"(ratio to {groups} x one group: {wall / (groups * t1):.2f}), "
+            f"sum of the groups' ups {fan_out:.1f} s, peak memory "
+            f"{peak / 2**20:.0f} MiB"
         )
-        walls: dict[int, float] = {}
-        for workers in counts:
-            klass = Class(Path(tmp), args.groups, f"class-{workers}")
-            wall, peak, out = klass.run("up", "--workers", str(workers))
-            fan_out = sum(group_seconds(out))
-            walls[workers] = wall
-            print(
-                f"{args.groups} groups, {workers} workers: {wall:.1f} s wall "
-                f"(ratio to {args.groups} x one group: {wall / (args.groups * t1):.2f}), "
-                f"sum of the groups' ups {fan_out:.1f} s, peak memory "
-                f"{peak / 2**20:.0f} MiB"
-            )
-            klass.run("down", "--workers", str(workers))
-            left = leftovers(admin, klass.prefix)
-            print(f"  down: left in the cloud (admin's count): {left}")
-            if not left.empty:
-                return 1
-        for before, after in itertools.pairwise(counts):
-            print(
-                f"speed-up from {before} to {after} workers: {walls[before] / walls[after]:.2f}x "
-                f"({(walls[before] / walls[after] - 1) / (after - before) * 100:.0f}% per added "
-                "worker)"
-            )
-    admin.close()
+        klass.run("down", "--workers", str(workers))
+        left = leftovers(admin, klass.prefix)
+        print(f"  down: left in the cloud (admin's count): {left}")
+        if not left.empty:
+            return 1
+    for before, after in itertools.pairwise(counts):
+        print(
+            f"speed-up from {before} to {after} workers: {walls[before] / walls[after]:.2f}x "
+            f"({(walls[before] / walls[after] - 1) / (after - before) * 100:.0f}% per added "
+            "worker)"
+        )
     return 0
 
 

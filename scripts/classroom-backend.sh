@@ -3,6 +3,7 @@
 #
 #   scripts/classroom-backend.sh up       initdb (first time), start, create the role and database
 #                                         `pulumi`, print the `pulumi login postgres://...` URL
+#                                         (no password in it: it names a passfile, see below)
 #   scripts/classroom-backend.sh url      print the backend URL (the cluster must be set up)
 #   scripts/classroom-backend.sh status   whether it runs
 #   scripts/classroom-backend.sh down     stop it (the data stays)
@@ -11,7 +12,9 @@
 # per-stack locks, not a directory in one home. Pulumi's DIY backend stores each stack (and its
 # lock) in a PostgreSQL table. The cluster is ours (initdb + pg_ctl), never Debian's system
 # service: its data under the state dir, its socket in its data dir, TCP on 127.0.0.1 only, the
-# role's password in a file readable by its owner alone.
+# role's password in a file readable by its owner alone. The URL carries no password: it names a
+# libpq passfile (`passfile=`, read by the Pulumi CLI's lib/pq driver), so neither the terminal,
+# `pulumi login`'s credentials.json nor a process list ever shows it.
 #
 # Knobs: CLOUDLAB_PG_PORT (default 15432), CLOUDLAB_PG_DIR (the cluster's directory; default
 # $CLOUDLAB_STATE_DIR/postgres, or, for root, whose home the postgres account cannot enter,
@@ -25,6 +28,7 @@ HOST=127.0.0.1
 ROLE=pulumi
 DB=pulumi
 PASSWORD_FILE=$CLOUDLAB_STATE_DIR/postgres.password
+PASSFILE=$CLOUDLAB_STATE_DIR/postgres.pgpass
 say() { echo "classroom-backend: $*" >&2; }
 die() { say "$*"; exit 1; }
 
@@ -45,8 +49,18 @@ fi
 DATA=$DIR/data
 
 url() {
-	[ -s "$PASSWORD_FILE" ] || die "no password file $PASSWORD_FILE: run $0 up"
-	printf 'postgres://%s:%s@%s:%s/%s?sslmode=disable\n' "$ROLE" "$(cat "$PASSWORD_FILE")" "$HOST" "$PORT" "$DB"
+	[ -s "$PASSFILE" ] || die "no passfile $PASSFILE: run $0 up"
+	case $PASSFILE in
+	*[!A-Za-z0-9/._-]*) die "the passfile path $PASSFILE has characters a URL would need escaped" ;;
+	esac
+	printf 'postgres://%s@%s:%s/%s?sslmode=disable&passfile=%s\n' "$ROLE" "$HOST" "$PORT" "$DB" "$PASSFILE"
+}
+
+# libpq's passfile format (host:port:database:user:password); lib/pq ignores one that others
+# can read, so it is made mode 600.
+write_passfile() {
+	(umask 077; printf '%s:%s:%s:%s:%s\n' "$HOST" "$PORT" "$DB" "$ROLE" "$(cat "$PASSWORD_FILE")" >"$PASSFILE.tmp")
+	mv "$PASSFILE.tmp" "$PASSFILE"
 }
 
 running() { [ -n "$bindir" ] && [ -f "$DATA/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
@@ -70,6 +84,7 @@ up() {
 	if [ ! -s "$PASSWORD_FILE" ]; then
 		(umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$PASSWORD_FILE")
 	fi
+	write_passfile
 	if [ ! -f "$DATA/PG_VERSION" ]; then
 		say "initdb $DATA (owner $OWNER)"
 		as_owner "$bindir/initdb" -D "$DATA" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
@@ -89,10 +104,11 @@ up() {
 	fi
 	local pw
 	pw=$(cat "$PASSWORD_FILE")
+	# The statements that carry the password go through stdin, never a command line.
 	if [ "$(psql_local -c "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" != 1 ]; then
-		psql_local -c "CREATE ROLE $ROLE LOGIN PASSWORD '$pw'"
+		psql_local -f - <<<"CREATE ROLE $ROLE LOGIN PASSWORD '$pw'"
 	else
-		psql_local -c "ALTER ROLE $ROLE PASSWORD '$pw'"
+		psql_local -f - <<<"ALTER ROLE $ROLE PASSWORD '$pw'"
 	fi
 	if [ "$(psql_local -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" != 1 ]; then
 		psql_local -c "CREATE DATABASE $DB OWNER $ROLE"

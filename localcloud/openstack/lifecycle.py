@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from localcloud.openstack import databases, netns, ovs, procs
+from localcloud.openstack import databases, host, netns, ovs, procs
 from localcloud.openstack.clouds import write_entries
 from localcloud.openstack.config import boot_seconds, render_all
 from localcloud.openstack.layout import HOST, PORTS, REPO_ROOT, Layout
@@ -167,6 +167,7 @@ def _up_locked(layout: Layout) -> bool:
         # Already up: apply only what changed. A new plugin build restarts the two services that
         # load it; an explicitly requested boot time (CLOUDLAB_OPENSTACK_BOOT_SECONDS) different
         # from the running one restarts nova-compute. A plain `up` changes nothing.
+        _host_limits()  # a cloud left running keeps them too (idempotent; says only changes)
         restart = []
         if not plugins_current(layout):
             ensure_venv(layout)
@@ -195,6 +196,12 @@ def _up_locked(layout: Layout) -> bool:
         raise
 
 
+def _host_limits() -> None:
+    """The kernel limits many server containers need (see localcloud.openstack.host)."""
+    for line in host.describe(host.raise_limits()):
+        say(line)
+
+
 def _bring_up(layout: Layout) -> bool:
     started = time.monotonic()
     say(f"bringing the local OpenStack up (cold ~{COLD_ESTIMATE_S} s; state in {layout.state})")
@@ -202,6 +209,7 @@ def _bring_up(layout: Layout) -> bool:
     ensure_venv(layout)
     for sub in ("logs", "run", "done", "nova/instances"):
         (layout.state / sub).mkdir(parents=True, exist_ok=True)
+    _host_limits()
     render_all(layout)
     (layout.state / "rabbitmq").mkdir(parents=True, exist_ok=True)
     table = processes(layout)

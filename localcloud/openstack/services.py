@@ -43,6 +43,10 @@ def _gunicorn(layout: Layout, name: str, port: int, factory: str, env: dict[str,
         "600",
         "--graceful-timeout",
         "5",
+        # No limit on the request line (gunicorn's default is 4094 bytes): Nova asks Neutron
+        # for the ports of every listed server in one query string (7 kB for 150 servers).
+        "--limit-request-line",
+        "0",
         "--name",
         proc_name,
         "--no-control-socket",  # one shared default path for all gunicorns otherwise

@@ -51,9 +51,16 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     up = subprocess.run([SCRIPT, "up"], env=env, capture_output=True, text=True, check=False)
     assert up.returncode == 0, up.stderr
     login = up.stdout.strip()
-    assert re.fullmatch(
-        r"pulumi login 'postgres://pulumi:\w+@127\.0\.0\.1:\d+/pulumi\?sslmode=disable'", login
+    passfile = home / "state" / "postgres.pgpass"
+    assert login == (
+        f"pulumi login 'postgres://pulumi@127.0.0.1:{env['CLOUDLAB_PG_PORT']}/pulumi"
+        f"?sslmode=disable&passfile={passfile}'"
     )
+    # The password is in the passfile alone (mode 600), never in the URL a teacher copies.
+    password = (home / "state" / "postgres.password").read_text().strip()
+    assert password and password not in up.stdout + up.stderr
+    assert passfile.stat().st_mode & 0o777 == 0o600
+    assert passfile.read_text().strip().endswith(f":pulumi:pulumi:{password}")
     url = login.split("'")[1]
     try:
         yield url
@@ -79,7 +86,9 @@ def conn() -> Iterator[Connection]:
 
 
 def test_the_backend_listens_on_loopback_alone(backend: str) -> None:
-    port = int(backend.split(":")[3].split("/")[0])
+    from urllib.parse import urlsplit
+
+    port = urlsplit(backend).port
     res = subprocess.run(
         ["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True
     )
