@@ -242,7 +242,7 @@ classroom-down: venv toolchain state ## destroy every group's lab, then the clas
 	$(CLASSROOM) down
 
 CLASSROOM_BENCH_GROUPS ?= 30
-CLASSROOM_BENCH_WORKERS ?= 2,3
+CLASSROOM_BENCH_WORKERS ?= 4,8
 bench-classroom: venv toolchain ## N groups vs N x one group's up on the local OpenStack; peak memory
 	$(VENV)/bin/python -m localcloud.openstack up >/dev/null
 	PATH="$(TOOLCHAIN_BIN):$$PATH" $(VENV)/bin/python -m bench.bench_classroom \

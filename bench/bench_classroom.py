@@ -3,7 +3,7 @@ single group's ``up``: wall time, the ratio to the sequential estimate, peak mem
 driver's process tree, and the speed-up each added worker brings; then ``down`` to zero,
 counted through openstacksdk as the admin.
 
-Run: ``venv/bin/python -m bench.bench_classroom --groups 30 --workers 2,3`` (the issue's class;
+Run: ``venv/bin/python -m bench.bench_classroom --groups 30 --workers 4,8`` (a class of 30;
 ``--groups 3 --workers 1,2`` is a quick one). Needs the toolchain with the openstack plugin
 (``make toolchain``) and the local OpenStack (``make openstack``) with its admin entry in
 ``clouds.yaml``. Everything lives under a temporary directory (state, ``PULUMI_HOME``,
@@ -154,7 +154,7 @@ def group_seconds(output: str) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_classroom")
     parser.add_argument("--groups", type=int, default=30)
-    parser.add_argument("--workers", default="2,3", help="worker counts, comma-separated")
+    parser.add_argument("--workers", default="4,8", help="worker counts, comma-separated")
     args = parser.parse_args(argv)
     counts = [int(w) for w in args.workers.split(",")]
     admin = openstack.connect(cloud=ADMIN_CLOUD)

@@ -47,6 +47,12 @@ def _gunicorn(layout: Layout, name: str, port: int, factory: str, env: dict[str,
         # for the ports of every listed server in one query string (7 kB for 150 servers).
         "--limit-request-line",
         "0",
+        # Idle keep-alive connections are closed by the client, never by us: with gunicorn's
+        # 2 s, a client could send a POST on a connection the server was closing, and the
+        # request died with "connection reset by peer" (one group's network, in a class of 30
+        # with 8 at a time). Go's clients drop idle connections after 90 s.
+        "--keep-alive",
+        "120",
         "--name",
         proc_name,
         "--no-control-socket",  # one shared default path for all gunicorns otherwise

@@ -279,6 +279,35 @@ def test_a_just_started_neutron_checks_concurrent_requests_against_its_policy(
     assert codes == [200] * len(projects)
 
 
+def test_an_idle_keep_alive_connection_is_left_to_the_client_to_close() -> None:
+    """Every API keeps an idle connection open longer than its clients' requests are apart
+    under load: a server that closes it first races the client's next request on it
+    ("connection reset by peer", which a POST does not retry)."""
+    import http.client
+
+    from localcloud.openstack.layout import HOST, Layout
+    from localcloud.openstack.services import APIS, processes
+
+    table = processes(Layout.default())
+    connections = {}
+    for name in APIS:
+        connection = http.client.HTTPConnection(HOST, table[name].port, timeout=30)
+        connection.request("GET", "/")
+        connection.getresponse().read()
+        connections[name] = connection
+    time.sleep(5)  # gunicorn's own default closes after 2 s
+    answered = {}
+    for name, connection in connections.items():
+        try:
+            connection.request("GET", "/")
+            answered[name] = connection.getresponse().status < 500
+        except (http.client.RemoteDisconnected, ConnectionError) as error:
+            answered[name] = repr(error)
+        finally:
+            connection.close()
+    assert answered == {name: True for name in APIS}
+
+
 def test_every_process_of_the_cloud_listens_on_loopback_only() -> None:
     """What `up` refuses, checked on the running cloud: no socket of ours beyond 127.0.0.1, and
     epmd on the cloud's own port, not the system's 4369."""
