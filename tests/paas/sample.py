@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 import zipfile
 from functools import cache
@@ -31,5 +33,8 @@ def sample_war(directory: Path) -> Path:
 
 @cache
 def shared_war() -> Path:
-    """One sample WAR for a whole session (in a temporary directory of its own)."""
-    return sample_war(Path(tempfile.mkdtemp(prefix="cloudlab-war-")))
+    """One sample WAR for a whole session (in a temporary directory of its own, removed when
+    the session's process ends)."""
+    directory = Path(tempfile.mkdtemp(prefix="cloudlab-war-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return sample_war(directory)
