@@ -29,6 +29,7 @@ INSTANCES_PER_SERVER = 4
 @dataclass(frozen=True)
 class Limit:
     key: str
+    floor: int
     before: int
     after: int
     error: str = ""
@@ -49,14 +50,16 @@ def raise_limits(root: Path = SYSCTL, floors: dict[str, int] | None = None) -> l
         path = _path(key, root)
         before = int(path.read_text().split()[0])
         if before >= floor:
-            out.append(Limit(key, before, before))
+            out.append(Limit(key, floor, before, before))
             continue
         try:
             path.write_text(f"{floor}\n")
         except OSError as error:
-            out.append(Limit(key, before, before, f"{type(error).__name__}: {error.strerror}"))
+            out.append(
+                Limit(key, floor, before, before, f"{type(error).__name__}: {error.strerror}")
+            )
             continue
-        out.append(Limit(key, before, int(path.read_text().split()[0])))
+        out.append(Limit(key, floor, before, int(path.read_text().split()[0])))
     return out
 
 
@@ -67,14 +70,11 @@ def describe(limits: list[Limit]) -> list[str]:
         if limit.raised:
             lines.append(f"raised {limit.key} from {limit.before} to {limit.after}")
         elif limit.error:
-            servers = limit.before // INSTANCES_PER_SERVER
+            room = ""
+            if limit.key == "fs.inotify.max_user_instances":
+                room = f"about {limit.before // INSTANCES_PER_SERVER} servers can run; "
             lines.append(
-                f"could not raise {limit.key} ({limit.before}; {limit.error}): "
-                + (
-                    f"about {servers} servers can run; as root: "
-                    if limit.key.endswith("max_user_instances")
-                    else "as root: "
-                )
-                + f"sysctl -w {limit.key}={FLOORS.get(limit.key, limit.before)}"
+                f"could not raise {limit.key} ({limit.before}; {limit.error}): {room}"
+                f"as root: sysctl -w {limit.key}={limit.floor}"
             )
     return lines

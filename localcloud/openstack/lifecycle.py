@@ -163,11 +163,11 @@ def require_state_format(layout: Layout) -> None:
 
 def _up_locked(layout: Layout) -> bool:
     require_state_format(layout)
+    _host_limits()  # a cloud left running gets them too (idempotent; says only changes)
     if is_up(layout):
         # Already up: apply only what changed. A new plugin build restarts the two services that
         # load it; an explicitly requested boot time (CLOUDLAB_OPENSTACK_BOOT_SECONDS) different
         # from the running one restarts nova-compute. A plain `up` changes nothing.
-        _host_limits()  # a cloud left running keeps them too (idempotent; says only changes)
         restart = []
         if not plugins_current(layout):
             ensure_venv(layout)
@@ -209,7 +209,6 @@ def _bring_up(layout: Layout) -> bool:
     ensure_venv(layout)
     for sub in ("logs", "run", "done", "nova/instances"):
         (layout.state / sub).mkdir(parents=True, exist_ok=True)
-    _host_limits()
     render_all(layout)
     (layout.state / "rabbitmq").mkdir(parents=True, exist_ok=True)
     table = processes(layout)
